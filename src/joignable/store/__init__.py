@@ -1,0 +1,25 @@
+"""Durable storage: the event log (source of truth), snapshots, migrations.
+
+SQLite by default, PostgreSQL in production, same code (see docs/storage.md).
+"""
+
+from joignable.store.db import database_url, normalize_url
+from joignable.store.eventlog import (
+    EventLog,
+    EventLogStatistics,
+    SequenceConflict,
+    Snapshot,
+    StoredEvent,
+    StoreError,
+)
+
+__all__ = [
+    "EventLog",
+    "EventLogStatistics",
+    "SequenceConflict",
+    "Snapshot",
+    "StoreError",
+    "StoredEvent",
+    "database_url",
+    "normalize_url",
+]
