@@ -29,6 +29,8 @@ SQLITE_BUSY_SNAPSHOT.
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -68,6 +70,8 @@ def normalize_url(url: str | None) -> str:
     """
     if not url:
         return DEFAULT_URL
+    if url == ":memory:":
+        return "sqlite:///:memory:"
     if "://" not in url:
         return URL.create("sqlite", database=url).render_as_string(hide_password=False)
     scheme, rest = url.split("://", 1)
@@ -102,20 +106,43 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("poolclass", StaticPool)
         kwargs.setdefault("connect_args", {"check_same_thread": False})
     engine = create_engine(sa_url, **kwargs)
-    _install_sqlite_hooks(engine)
+    _install_sqlite_hooks(engine, memory=memory)
     return engine
 
 
-def _install_sqlite_hooks(engine: Engine) -> None:
+def _enable_wal(cursor: sqlite3.Cursor) -> None:
+    """Switch the database file to WAL.  The mode is stored in the file, so this
+    is a read on every connection but the first.  Switching a fresh file takes
+    an exclusive lock and SQLite reports "database is locked" at once, without
+    waiting on busy_timeout, when another connection is doing the same: retry
+    for up to busy_timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            return
+        try:
+            mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+            continue
+        if mode != "wal":
+            raise sqlite3.OperationalError(f"cannot put the database in WAL mode (got {mode!r})")
+        return
+
+
+def _install_sqlite_hooks(engine: Engine, *, memory: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Hand transaction control to SQLAlchemy (see the module docstring).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            if not memory:
+                _enable_wal(cursor)
+            cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
         finally:
             cursor.close()

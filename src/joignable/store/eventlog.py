@@ -172,6 +172,12 @@ class EventLog:
         return redact(self._url)
 
     @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (pragmas and hooks installed), for read models
+        and tests that need to look at the database directly."""
+        return self._engine
+
+    @property
     def backend(self) -> str:
         """``"sqlite"`` or ``"postgresql"``."""
         return self._engine.dialect.name
@@ -190,9 +196,9 @@ class EventLog:
         self._check_open()
         if not events:
             return
-        rows = self._rows(events)
-        first, last = rows[0]["seq"], rows[-1]["seq"]
         try:
+            rows = self._rows(events)
+            first, last = rows[0]["seq"], rows[-1]["seq"]
             with self._connection(write=True) as conn, conn.begin():
                 stored_max = self._max_seq(conn)
                 if first <= stored_max:
