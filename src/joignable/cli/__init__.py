@@ -1,0 +1,37 @@
+"""The `joignable` command: one Typer app, each sub-command in its own module.
+
+Sub-command modules expose ``register(app)``; nothing heavy is imported until a
+command runs, so ``joignable --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="joignable",
+    help="joignable: omnichannel contact-center engine (routing, supervision, digital twin).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+# Each module registers its commands on `app`.
+_COMMAND_MODULES = [
+    "joignable.cli.replay",
+    "joignable.cli.demo",
+    "joignable.cli.staff",
+]
+
+for _name in _COMMAND_MODULES:
+    try:
+        importlib.import_module(_name).register(app)
+    except ModuleNotFoundError as exc:  # a module still being written must not break the others
+        if exc.name != _name:
+            raise
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

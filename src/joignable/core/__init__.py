@@ -1,0 +1,1 @@
+"""Pure domain: routing engine, lifecycles, KPIs, staffing maths. Standard library only."""

@@ -1,0 +1,131 @@
+"""Commands: what someone asks the engine to do, in the imperative.
+
+A command may be refused (`CommandRejected`, `InvalidTransition`); an accepted
+command returns the events it caused. `by` names who asked, for the audit
+trail ("" for the system itself).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model import AgentSpec, Channel, ContactSpec, QueueSpec
+
+
+class CommandRejected(Exception):
+    """The command does not fit the current state (unknown id, not allowed)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Command:
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfigureQueue(Command):
+    queue: QueueSpec
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfigureAgent(Command):
+    agent: AgentSpec
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetQueueStandby(Command):
+    queue_id: str
+    standby: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetChannelStandby(Command):
+    channel: Channel
+    standby: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogIn(Command):
+    agent_id: str
+    ready: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LogOut(Command):
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetReady(Command):
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetNotReady(Command):
+    agent_id: str
+    reason: str = "break"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddContact(Command):
+    contact: ContactSpec
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Accept(Command):
+    contact_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reject(Command):
+    contact_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Complete(Command):
+    """The conversation with the customer ended; wrap-up starts."""
+
+    contact_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FinishWrapUp(Command):
+    contact_id: str
+    agent_id: str
+    code: str = ""
+    resolved: bool | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transfer(Command):
+    contact_id: str
+    agent_id: str
+    to_queue: str = ""
+    to_agent: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangePriority(Command):
+    contact_id: str
+    priority: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Abandon(Command):
+    """The customer left (hung up, closed the chat) before being answered."""
+
+    contact_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cancel(Command):
+    """The contact is withdrawn by the system or a supervisor."""
+
+    contact_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tick(Command):
+    """Nothing but the passing of time: due time-outs and step changes fire."""

@@ -1,0 +1,787 @@
+"""The routing engine (ACD): commands and the current time in, events out.
+
+`Engine.handle(command, now)` decides what happens and returns the events;
+every event is applied through `Engine.apply`, the one place that changes
+state — so replaying the log with `apply` rebuilds the live state exactly.
+
+Time-outs (offers, wrap-up), routing-step widening and maximum waits are
+timers on a heap ordered by (due, sequence), derived from events. Before each
+command the timers that are due at `now` fire; the shell asks
+`next_deadline()` to know when to send a `Tick`.
+
+Decisions are event-driven: whenever an agent gains room (ready, wrap-up done,
+offer declined, new skill or capacity) the best waiting contact is offered in
+the same step, and whenever a contact enters a queue or reaches a wider step
+the best available agent is offered it. No polling.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from . import commands as cmd
+from . import events as ev
+from .lifecycle import (
+    ContactEvent,
+    ContactState,
+    InvalidTransition,
+    Presence,
+    PresenceEvent,
+    next_contact_state,
+    next_presence,
+)
+from .matching import IndexedRouter, Router, RoutingState
+from .model import Channel, ContactSpec, EndReason, OverflowAction, QueueSpec
+from .runtime import Agent, Contact, QueueState
+
+#: (due, stamp, kind, contact id, token, target step)
+Timer = tuple[float, int, int, str, int, int]
+
+# Timer kinds
+_OFFER, _WRAP, _STEP, _MAXWAIT = 0, 1, 2, 3
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    """Center-wide rules. `max_missed_offers`: offers declined or timed out in a
+    row before the agent is set not ready with reason "missed" (0: never)."""
+
+    max_missed_offers: int = 3
+    missed_reason: str = "missed"
+
+
+@dataclass(frozen=True, slots=True)
+class EngineStatistics:
+    seq: int
+    waiting: dict[str, int]
+    longest_wait: dict[str, float]
+    agents: dict[str, int]
+    contacts_in_progress: int
+    ended: dict[str, int]
+    decisions: int
+    timers: int
+    channel_standby: tuple[str, ...] = field(default_factory=tuple)
+
+
+class Engine:
+    def __init__(
+        self,
+        settings: EngineSettings | None = None,
+        router: Callable[[RoutingState], Router] = IndexedRouter,
+    ) -> None:
+        self.settings = settings or EngineSettings()
+        self.agents: dict[str, Agent] = {}
+        self.contacts: dict[str, Contact] = {}
+        self.queues: dict[str, QueueState] = {}
+        self.channel_standby: set[Channel] = set()
+        self.ended: dict[str, int] = {}
+        self.router: Router = router(self)
+        self.seq = 0
+        self.now = 0.0
+        self._stamp = 0
+        self._before = 0.0
+        self._timers: list[Timer] = []
+        self._out: list[ev.Event] = []
+        self._apply = self._appliers()
+
+    # ------------------------------------------------------------------ public
+
+    def handle(self, command: cmd.Command, now: float) -> list[ev.Event]:
+        """Process one command at time `now`; return the events it caused.
+
+        Time-outs and step changes fire only on `Tick` (send one whenever
+        `next_deadline()` has passed, before other commands). Raises
+        `CommandRejected` or `InvalidTransition` when the command does not
+        fit; then no event was emitted and the state is unchanged.
+        """
+        self._before = self.now
+        if now > self.now:
+            self.now = now  # time never goes back, even if the caller's clock does
+        out = self._out = []
+        try:
+            handler = self._handlers[type(command)]
+        except KeyError:
+            raise cmd.CommandRejected(f"unknown command {type(command).__name__}") from None
+        try:
+            handler(self, command)
+        except (cmd.CommandRejected, InvalidTransition):
+            if out:  # handlers validate before they emit: a half-done command is a bug
+                raise RuntimeError(f"{type(command).__name__} failed after emitting") from None
+            raise
+        return out
+
+    def due(self, now: float) -> bool:
+        """Whether a timer is due at `now` (then send a `Tick` first)."""
+        return bool(self._timers) and self._timers[0][0] <= now
+
+    def next_deadline(self) -> float | None:
+        """When the next timer is due, or None."""
+        return self._timers[0][0] if self._timers else None
+
+    def replay(self, events: Iterable[ev.Event]) -> None:
+        """Apply stored events in order (crash recovery, read models)."""
+        for event in events:
+            self.apply(event)
+
+    def apply(self, event: ev.Event) -> None:
+        """Apply one event to the state. The only place state changes."""
+        self.seq = event.seq
+        if event.at > self.now:
+            self.now = event.at
+        self._apply[type(event)](event)
+
+    def statistics(self, now: float | None = None) -> EngineStatistics:
+        now = self.now if now is None else now
+        waiting = {q: len(s.waiting) for q, s in self.queues.items()}
+        longest: dict[str, float] = {}
+        for q, s in self.queues.items():
+            if s.waiting:
+                longest[q] = max(now - self.contacts[e[3]].entered for e in s.waiting)
+        agents: dict[str, int] = {}
+        for a in self.agents.values():
+            agents[a.activity] = agents.get(a.activity, 0) + 1
+        return EngineStatistics(
+            seq=self.seq,
+            waiting=waiting,
+            longest_wait=longest,
+            agents=agents,
+            contacts_in_progress=len(self.contacts),
+            ended=dict(self.ended),
+            decisions=self.router.decisions,
+            timers=len(self._timers),
+            channel_standby=tuple(sorted(self.channel_standby)),
+        )
+
+    # ------------------------------------------------------------ emit helpers
+
+    def _emit(self, event_type: type[ev.Event], **fields: Any) -> None:
+        event = event_type(at=self.now, seq=self.seq + 1, **fields)
+        self.apply(event)
+        self._out.append(event)
+
+    def _contact(self, contact_id: str) -> Contact:
+        try:
+            return self.contacts[contact_id]
+        except KeyError:
+            raise cmd.CommandRejected(f"no contact {contact_id!r} in progress") from None
+
+    def _agent(self, agent_id: str) -> Agent:
+        try:
+            return self.agents[agent_id]
+        except KeyError:
+            raise cmd.CommandRejected(f"no agent {agent_id!r}") from None
+
+    def _queue(self, queue_id: str) -> QueueState:
+        try:
+            return self.queues[queue_id]
+        except KeyError:
+            raise cmd.CommandRejected(f"no queue {queue_id!r}") from None
+
+    def _held_by(self, contact: Contact, agent_id: str, state: ContactState) -> None:
+        if contact.agent != agent_id:
+            raise cmd.CommandRejected(f"contact {contact.id} is not with agent {agent_id}")
+        if contact.state is not state:
+            raise InvalidTransition("contact", contact.state.value, f"be handled as {state}")
+
+    # ------------------------------------------------------------ decisions
+
+    def _route_contact(self, contact: Contact) -> None:
+        """Offer a waiting contact to the best eligible agent, if any."""
+        qs = self.queues[contact.queue]
+        if qs.spec.standby or contact.channel in self.channel_standby:
+            return
+        agent = self.router.agent_for(contact, qs.spec)
+        if agent is not None:
+            self._offer(contact, agent, qs.spec)
+
+    def _route_agent(self, agent: Agent) -> None:
+        """Fill the agent's free room with the best waiting contacts."""
+        while agent.indexed:
+            contact = self.router.contact_for(agent, self.now)
+            if contact is None:
+                return
+            self._offer(contact, agent, self.queues[contact.queue].spec)
+
+    def _offer(self, contact: Contact, agent: Agent, queue: QueueSpec) -> None:
+        self._emit(
+            ev.ContactOffered,
+            contact_id=contact.id,
+            agent_id=agent.id,
+            deadline=self.now + queue.offer_timeout,
+        )
+
+    def _drain_queue(self, qs: QueueState) -> None:
+        for entry in list(qs.waiting):
+            c = self.contacts.get(entry[3])
+            if c is not None and c.state is ContactState.WAITING:
+                self._route_contact(c)
+
+    def _leave_line(self, contact: Contact, action: OverflowAction, reason: str) -> None:
+        """Apply a queue's max-wait or standby action to a waiting contact."""
+        qs = self.queues[contact.queue]
+        if action is OverflowAction.KEEP:
+            return
+        if action is OverflowAction.OVERFLOW:
+            target = qs.spec.overflow_to
+            if target and target in self.queues and target != contact.queue:
+                self._emit(ev.ContactMoved, contact_id=contact.id, queue_id=target, reason=reason)
+                self._route_contact(contact)
+            return
+        if action is OverflowAction.CALLBACK:
+            spec = contact.spec
+            self._emit(ev.ContactEnded, contact_id=contact.id, reason=EndReason.CALLBACK)
+            callback = ContactSpec(
+                id=f"{spec.id}-cb",
+                channel=Channel.CALLBACK,
+                queue=contact.queue,
+                customer=spec.customer,
+                language=spec.language,
+                skills=spec.skills,
+                priority=contact.priority,
+                attributes=(*spec.attributes, ("callback_of", spec.id)),
+                arrived_at=contact.arrived_at,
+            )
+            if callback.id not in self.contacts:
+                self._emit(ev.ContactQueued, contact=callback)
+                self._route_contact(self.contacts[callback.id])
+            return
+        reason_map = {OverflowAction.VOICEMAIL: EndReason.VOICEMAIL}
+        self._emit(
+            ev.ContactEnded,
+            contact_id=contact.id,
+            reason=reason_map.get(action, EndReason.CLOSED),
+        )
+
+    # ------------------------------------------------------------- timers
+
+    def _push(self, due: float, kind: int, contact_id: str, token: int, target: int = 0) -> None:
+        self._stamp += 1
+        heapq.heappush(self._timers, (due, self._stamp, kind, contact_id, token, target))
+
+    def _timer_live(self, timer: Timer) -> bool:
+        """Whether a timer would still act. A timer's effect always makes its own
+        condition false, so firing it late, or twice, changes nothing."""
+        _, _, kind, contact_id, token, target = timer
+        c = self.contacts.get(contact_id)
+        if c is None:
+            return False
+        if kind == _OFFER:
+            return c.state is ContactState.OFFERED and c.offer_seq == token
+        if kind == _WRAP:
+            return c.state is ContactState.WRAP_UP and c.offer_seq == token
+        if kind == _STEP:
+            return (
+                c.line == token
+                and c.step + 1 == target
+                and c.state in (ContactState.WAITING, ContactState.OFFERED)
+            )
+        return c.line == token and c.state is ContactState.WAITING
+
+    def pending_timers(self) -> list[Timer]:
+        """The timers that would still act, in firing order."""
+        return sorted(t for t in self._timers if self._timer_live(t))
+
+    def _fire_timers(self, now: float) -> None:
+        timers = self._timers
+        start = self._before
+        while timers and timers[0][0] <= now:
+            timer = heapq.heappop(timers)
+            if not self._timer_live(timer):
+                continue
+            due, _, kind, contact_id, _, target = timer
+            c = self.contacts[contact_id]
+            self.now = max(start, due)  # an event happens when its timer was due
+            if kind == _OFFER:
+                self._decline(c, self.agents[c.agent], timed_out=True)
+            elif kind == _WRAP:
+                agent = self.agents[c.agent]
+                self._emit(ev.WrapUpFinished, contact_id=c.id, agent_id=agent.id, timed_out=True)
+                self._route_agent(agent)
+            elif kind == _STEP:
+                self._emit(ev.ContactStepReached, contact_id=c.id, step=target)
+                if c.state is ContactState.WAITING:
+                    self._route_contact(c)
+            else:
+                self._leave_line(c, self.queues[c.queue].spec.on_max_wait, "max_wait")
+        self.now = max(self.now, now)
+
+    # -------------------------------------------------------- command handlers
+
+    def _h_configure_queue(self, c: cmd.ConfigureQueue) -> None:
+        old = self.queues.get(c.queue.id)
+        self._emit(ev.QueueConfigured, queue=c.queue, by=c.by)
+        qs = self.queues[c.queue.id]
+        if old is None or old.spec != c.queue:
+            self._after_queue_change(qs, old.spec.standby if old else False)
+
+    def _after_queue_change(self, qs: QueueState, was_standby: bool) -> None:
+        if qs.spec.standby and not was_standby:
+            for entry in list(qs.waiting):
+                contact = self.contacts[entry[3]]
+                if contact.state is ContactState.WAITING:
+                    self._leave_line(contact, qs.spec.on_standby, "standby")
+        elif not qs.spec.standby:
+            self._drain_queue(qs)
+
+    def _h_configure_agent(self, c: cmd.ConfigureAgent) -> None:
+        self._emit(ev.AgentConfigured, agent=c.agent, by=c.by)
+        self._route_agent(self.agents[c.agent.id])
+
+    def _h_queue_standby(self, c: cmd.SetQueueStandby) -> None:
+        qs = self._queue(c.queue_id)
+        if qs.spec.standby == c.standby:
+            return
+        self._emit(ev.QueueStandbySet, queue_id=c.queue_id, standby=c.standby, by=c.by)
+        self._after_queue_change(qs, not c.standby)
+
+    def _h_channel_standby(self, c: cmd.SetChannelStandby) -> None:
+        if (c.channel in self.channel_standby) == c.standby:
+            return
+        self._emit(ev.ChannelStandbySet, channel=c.channel, standby=c.standby, by=c.by)
+        for qs in list(self.queues.values()):
+            for entry in list(qs.waiting):
+                contact = self.contacts[entry[3]]
+                if contact.channel is not c.channel or contact.state is not ContactState.WAITING:
+                    continue
+                if c.standby:
+                    self._leave_line(contact, qs.spec.on_standby, "channel_standby")
+                else:
+                    self._route_contact(contact)
+
+    def _h_log_in(self, c: cmd.LogIn) -> None:
+        agent = self._agent(c.agent_id)
+        next_presence(agent.presence, PresenceEvent.LOG_IN)
+        self._emit(ev.AgentLoggedIn, agent_id=agent.id, by=c.by)
+        if c.ready:
+            self._emit(ev.AgentPresenceChanged, agent_id=agent.id, ready=True, by=c.by)
+            self._route_agent(agent)
+
+    def _h_log_out(self, c: cmd.LogOut) -> None:
+        agent = self._agent(c.agent_id)
+        next_presence(agent.presence, PresenceEvent.LOG_OUT)
+        if agent.holding:
+            raise cmd.CommandRejected(f"agent {agent.id} still holds {agent.holding} contact(s)")
+        self._emit(ev.AgentLoggedOut, agent_id=agent.id, by=c.by)
+
+    def _h_ready(self, c: cmd.SetReady) -> None:
+        agent = self._agent(c.agent_id)
+        next_presence(agent.presence, PresenceEvent.GO_READY)
+        if agent.presence is Presence.READY:
+            return
+        self._emit(ev.AgentPresenceChanged, agent_id=agent.id, ready=True, by=c.by)
+        self._route_agent(agent)
+
+    def _h_not_ready(self, c: cmd.SetNotReady) -> None:
+        agent = self._agent(c.agent_id)
+        next_presence(agent.presence, PresenceEvent.GO_NOT_READY)
+        self._emit(
+            ev.AgentPresenceChanged, agent_id=agent.id, ready=False, reason=c.reason, by=c.by
+        )
+
+    def _h_add_contact(self, c: cmd.AddContact) -> None:
+        spec = c.contact
+        if spec.id in self.contacts:
+            raise cmd.CommandRejected(f"contact {spec.id!r} is already in progress")
+        qs = self._queue(spec.queue)
+        if spec.channel not in qs.spec.channels:
+            raise cmd.CommandRejected(f"queue {spec.queue} does not take {spec.channel} contacts")
+        self._emit(ev.ContactQueued, contact=spec, by=c.by)
+        contact = self.contacts[spec.id]
+        if qs.spec.standby or spec.channel in self.channel_standby:
+            self._leave_line(contact, qs.spec.on_standby, "standby")
+        else:
+            self._route_contact(contact)
+
+    def _h_accept(self, c: cmd.Accept) -> None:
+        contact = self._contact(c.contact_id)
+        self._held_by(contact, c.agent_id, ContactState.OFFERED)
+        self._emit(ev.OfferAccepted, contact_id=contact.id, agent_id=c.agent_id)
+
+    def _h_reject(self, c: cmd.Reject) -> None:
+        contact = self._contact(c.contact_id)
+        self._held_by(contact, c.agent_id, ContactState.OFFERED)
+        self._decline(contact, self.agents[c.agent_id], timed_out=False)
+
+    def _decline(self, contact: Contact, agent: Agent, *, timed_out: bool) -> None:
+        self._emit(ev.OfferDeclined, contact_id=contact.id, agent_id=agent.id, timed_out=timed_out)
+        limit = self.settings.max_missed_offers
+        if limit and agent.missed >= limit and agent.presence is Presence.READY:
+            self._emit(ev.AgentMissedTooMany, agent_id=agent.id, missed=agent.missed)
+            self._emit(
+                ev.AgentPresenceChanged,
+                agent_id=agent.id,
+                ready=False,
+                reason=self.settings.missed_reason,
+            )
+        spec = self.queues[contact.queue].spec
+        if spec.max_wait is not None and self.now - contact.since >= spec.max_wait:
+            self._leave_line(contact, spec.on_max_wait, "max_wait")
+        if contact.state is ContactState.WAITING:
+            self._route_contact(contact)
+        self._route_agent(agent)
+
+    def _h_complete(self, c: cmd.Complete) -> None:
+        contact = self._contact(c.contact_id)
+        self._held_by(contact, c.agent_id, ContactState.CONNECTED)
+        wrap = self.queues[contact.queue].spec.wrap_up
+        self._emit(
+            ev.ContactCompleted,
+            contact_id=contact.id,
+            agent_id=c.agent_id,
+            deadline=self.now + wrap,
+        )
+        if wrap <= 0:
+            self._emit(ev.WrapUpFinished, contact_id=contact.id, agent_id=c.agent_id)
+            self._route_agent(self.agents[c.agent_id])
+
+    def _h_finish_wrap_up(self, c: cmd.FinishWrapUp) -> None:
+        contact = self._contact(c.contact_id)
+        self._held_by(contact, c.agent_id, ContactState.WRAP_UP)
+        self._emit(
+            ev.WrapUpFinished,
+            contact_id=contact.id,
+            agent_id=c.agent_id,
+            code=c.code,
+            resolved=c.resolved,
+        )
+        self._route_agent(self.agents[c.agent_id])
+
+    def _h_transfer(self, c: cmd.Transfer) -> None:
+        contact = self._contact(c.contact_id)
+        self._held_by(contact, c.agent_id, ContactState.CONNECTED)
+        if bool(c.to_queue) == bool(c.to_agent):
+            raise cmd.CommandRejected("a transfer names either a queue or an agent")
+        agent = self.agents[c.agent_id]
+        if c.to_queue:
+            qs = self._queue(c.to_queue)
+            if contact.channel not in qs.spec.channels:
+                raise cmd.CommandRejected(f"queue {c.to_queue} does not take {contact.channel}")
+            self._emit(
+                ev.ContactTransferred,
+                contact_id=contact.id,
+                from_agent=agent.id,
+                to_queue=c.to_queue,
+                by=c.by,
+            )
+            self._route_contact(contact)
+        else:
+            target = self._agent(c.to_agent)
+            if target.id == agent.id or contact.channel not in target.indexed:
+                raise cmd.CommandRejected(
+                    f"agent {c.to_agent} is not ready with room for a {contact.channel} contact"
+                )
+            spec = self.queues[contact.queue].spec
+            self._emit(
+                ev.ContactTransferred,
+                contact_id=contact.id,
+                from_agent=agent.id,
+                to_agent=target.id,
+                deadline=self.now + spec.offer_timeout,
+                by=c.by,
+            )
+        self._route_agent(agent)
+
+    def _h_priority(self, c: cmd.ChangePriority) -> None:
+        contact = self._contact(c.contact_id)
+        if contact.state is ContactState.ENDED:
+            raise cmd.CommandRejected(f"contact {contact.id} has ended")
+        self._emit(ev.ContactPriorityChanged, contact_id=contact.id, priority=c.priority, by=c.by)
+
+    def _h_abandon(self, c: cmd.Abandon) -> None:
+        contact = self._contact(c.contact_id)
+        if contact.state is ContactState.CONNECTED:  # the customer hung up: conversation over
+            self._h_complete(cmd.Complete(contact_id=contact.id, agent_id=contact.agent))
+            return
+        if contact.state is ContactState.WRAP_UP:
+            raise cmd.CommandRejected(f"contact {contact.id} is already finished")
+        self._end(contact, EndReason.ABANDONED, c.by)
+
+    def _h_cancel(self, c: cmd.Cancel) -> None:
+        self._end(self._contact(c.contact_id), EndReason.CANCELLED, c.by)
+
+    def _end(self, contact: Contact, reason: EndReason, by: str) -> None:
+        next_contact_state(contact.state, ContactEvent.LEAVE)
+        agent_id = contact.agent if contact.state is ContactState.OFFERED else ""
+        self._emit(ev.ContactEnded, contact_id=contact.id, reason=reason, by=by)
+        if agent_id:
+            self._route_agent(self.agents[agent_id])
+
+    def _h_tick(self, c: cmd.Tick) -> None:
+        self._fire_timers(self.now)
+
+    _handlers: dict[type[cmd.Command], Callable[[Engine, Any], None]] = {
+        cmd.ConfigureQueue: _h_configure_queue,
+        cmd.ConfigureAgent: _h_configure_agent,
+        cmd.SetQueueStandby: _h_queue_standby,
+        cmd.SetChannelStandby: _h_channel_standby,
+        cmd.LogIn: _h_log_in,
+        cmd.LogOut: _h_log_out,
+        cmd.SetReady: _h_ready,
+        cmd.SetNotReady: _h_not_ready,
+        cmd.AddContact: _h_add_contact,
+        cmd.Accept: _h_accept,
+        cmd.Reject: _h_reject,
+        cmd.Complete: _h_complete,
+        cmd.FinishWrapUp: _h_finish_wrap_up,
+        cmd.Transfer: _h_transfer,
+        cmd.ChangePriority: _h_priority,
+        cmd.Abandon: _h_abandon,
+        cmd.Cancel: _h_cancel,
+        cmd.Tick: _h_tick,
+    }
+
+    # ------------------------------------------------------- event appliers
+
+    def _appliers(self) -> dict[type[ev.Event], Callable[[Any], None]]:
+        return {
+            ev.QueueConfigured: self._a_queue,
+            ev.AgentConfigured: self._a_agent,
+            ev.QueueStandbySet: self._a_queue_standby,
+            ev.ChannelStandbySet: self._a_channel_standby,
+            ev.AgentLoggedIn: self._a_logged_in,
+            ev.AgentLoggedOut: self._a_logged_out,
+            ev.AgentPresenceChanged: self._a_presence,
+            ev.ContactQueued: self._a_queued,
+            ev.ContactStepReached: self._a_step,
+            ev.ContactOffered: self._a_offered,
+            ev.OfferAccepted: self._a_accepted,
+            ev.OfferDeclined: self._a_declined,
+            ev.AgentMissedTooMany: self._a_missed,
+            ev.ContactCompleted: self._a_completed,
+            ev.WrapUpFinished: self._a_wrapped,
+            ev.ContactTransferred: self._a_transferred,
+            ev.ContactMoved: self._a_moved,
+            ev.ContactPriorityChanged: self._a_priority,
+            ev.ContactEnded: self._a_ended,
+        }
+
+    def _refresh(self, agent: Agent, moved: bool = False) -> None:
+        """Recompute on which channels the agent has room; update the index."""
+        new = agent.open_channels()
+        old = agent.indexed
+        gained = new - old
+        lost = old - new
+        if moved:
+            gained = new
+        if not gained and not lost:
+            return
+        for ch in sorted(gained):
+            self._stamp += 1
+            agent.stamp[ch] = self._stamp
+        agent.indexed = new
+        self.router.reindex(agent, gained, lost, moved)
+
+    def _a_queue(self, e: ev.QueueConfigured) -> None:
+        qs = self.queues.get(e.queue.id)
+        if qs is None:
+            self.queues[e.queue.id] = QueueState(e.queue)
+            return
+        old = qs.spec
+        qs.spec = e.queue
+        if old.aging_per_s != e.queue.aging_per_s:  # re-sort the line under the new aging
+            contacts = [self.contacts[x[3]] for x in qs.waiting]
+            qs.waiting = []
+            for contact in contacts:
+                qs.add(contact)
+        if len(old.steps) != len(e.queue.steps):
+            for entry in qs.waiting:
+                contact = self.contacts[entry[3]]
+                contact.step = min(contact.step, len(e.queue.steps) - 1)
+        for entry in qs.waiting:
+            contact = self.contacts[entry[3]]
+            contact.reqs = contact.requirements(e.queue.steps[contact.step])
+
+    def _a_agent(self, e: ev.AgentConfigured) -> None:
+        agent = self.agents.get(e.agent.id)
+        if agent is None:
+            self.agents[e.agent.id] = Agent(e.agent)
+            return
+        lost = agent.indexed
+        agent.indexed = frozenset()
+        self.router.reindex(agent, frozenset(), lost, False)
+        agent.configure(e.agent)
+        self._refresh(agent)
+
+    def _a_queue_standby(self, e: ev.QueueStandbySet) -> None:
+        qs = self.queues[e.queue_id]
+        qs.spec = _replace_standby(qs.spec, e.standby)
+
+    def _a_channel_standby(self, e: ev.ChannelStandbySet) -> None:
+        if e.standby:
+            self.channel_standby.add(e.channel)
+        else:
+            self.channel_standby.discard(e.channel)
+
+    def _a_logged_in(self, e: ev.AgentLoggedIn) -> None:
+        agent = self.agents[e.agent_id]
+        agent.presence = next_presence(agent.presence, PresenceEvent.LOG_IN)
+        agent.reason = "logged_in"
+        agent.missed = 0
+
+    def _a_logged_out(self, e: ev.AgentLoggedOut) -> None:
+        agent = self.agents[e.agent_id]
+        agent.presence = next_presence(agent.presence, PresenceEvent.LOG_OUT)
+        agent.reason = ""
+        self._refresh(agent)
+
+    def _a_presence(self, e: ev.AgentPresenceChanged) -> None:
+        agent = self.agents[e.agent_id]
+        event = PresenceEvent.GO_READY if e.ready else PresenceEvent.GO_NOT_READY
+        agent.presence = next_presence(agent.presence, event)
+        agent.reason = "" if e.ready else e.reason
+        if e.ready:
+            agent.missed = 0
+        self._refresh(agent)
+
+    def _enter_line(self, contact: Contact) -> None:
+        qs = self.queues[contact.queue]
+        spec = qs.spec
+        contact.reqs = contact.requirements(spec.steps[contact.step])
+        qs.add(contact)
+        if contact.step + 1 < len(spec.steps):
+            nxt = spec.steps[contact.step + 1]
+            self._push(contact.since + nxt.after, _STEP, contact.id, contact.line, contact.step + 1)
+        if spec.max_wait is not None and contact.step == 0:
+            self._push(contact.since + spec.max_wait, _MAXWAIT, contact.id, contact.line)
+
+    def _a_queued(self, e: ev.ContactQueued) -> None:
+        contact = Contact(e.contact, e.at, e.seq)
+        self.contacts[contact.id] = contact
+        contact.history.append((e.at, "queued", contact.queue))
+        self._enter_line(contact)
+
+    def _a_step(self, e: ev.ContactStepReached) -> None:
+        contact = self.contacts[e.contact_id]
+        qs = self.queues[contact.queue]
+        contact.step = min(e.step, len(qs.spec.steps) - 1)
+        contact.reqs = contact.requirements(qs.spec.steps[contact.step])
+        contact.declined.clear()
+        contact.history.append((e.at, "step", str(contact.step)))
+        if contact.step + 1 < len(qs.spec.steps):
+            nxt = qs.spec.steps[contact.step + 1]
+            self._push(contact.since + nxt.after, _STEP, contact.id, contact.line, contact.step + 1)
+
+    def _a_offered(self, e: ev.ContactOffered) -> None:
+        contact = self.contacts[e.contact_id]
+        agent = self.agents[e.agent_id]
+        contact.state = next_contact_state(contact.state, ContactEvent.OFFER)
+        self.queues[contact.queue].remove(contact)
+        self._hand_to(contact, agent, e)
+
+    def _hand_to(self, contact: Contact, agent: Agent, e: ev.Event) -> None:
+        contact.agent = agent.id
+        contact.offer_seq = e.seq
+        contact.deadline = getattr(e, "deadline", 0.0)
+        contact.history.append((e.at, "offered", agent.id))
+        agent.offered.add(contact.id)
+        agent.take(contact.channel)
+        agent.last_offer = e.seq
+        self._refresh(agent, moved=True)
+        self._push(contact.deadline, _OFFER, contact.id, e.seq)
+
+    def _a_accepted(self, e: ev.OfferAccepted) -> None:
+        contact = self.contacts[e.contact_id]
+        agent = self.agents[e.agent_id]
+        contact.state = next_contact_state(contact.state, ContactEvent.ACCEPT)
+        contact.history.append((e.at, "connected", agent.id))
+        agent.offered.discard(contact.id)
+        agent.connected.add(contact.id)
+        agent.missed = 0
+
+    def _release(self, contact: Contact, agent: Agent) -> None:
+        agent.offered.discard(contact.id)
+        agent.connected.discard(contact.id)
+        agent.wrapping.discard(contact.id)
+        agent.release(contact.channel)
+        contact.agent = ""
+        self._refresh(agent)
+
+    def _a_declined(self, e: ev.OfferDeclined) -> None:
+        contact = self.contacts[e.contact_id]
+        agent = self.agents[e.agent_id]
+        contact.state = next_contact_state(contact.state, ContactEvent.DECLINE)
+        contact.history.append((e.at, "timed_out" if e.timed_out else "rejected", agent.id))
+        contact.declined.add(agent.id)
+        agent.missed += 1
+        self._release(contact, agent)
+        self.queues[contact.queue].add(contact)  # same entry: back at its original place
+
+    def _a_missed(self, e: ev.AgentMissedTooMany) -> None:
+        self.agents[e.agent_id].missed = 0
+
+    def _a_completed(self, e: ev.ContactCompleted) -> None:
+        contact = self.contacts[e.contact_id]
+        agent = self.agents[e.agent_id]
+        contact.state = next_contact_state(contact.state, ContactEvent.COMPLETE)
+        contact.history.append((e.at, "completed", agent.id))
+        agent.connected.discard(contact.id)
+        agent.wrapping.add(contact.id)
+        contact.offer_seq = e.seq
+        if e.deadline > e.at:
+            self._push(e.deadline, _WRAP, contact.id, e.seq)
+
+    def _a_wrapped(self, e: ev.WrapUpFinished) -> None:
+        contact = self.contacts[e.contact_id]
+        agent = self.agents[e.agent_id]
+        contact.state = next_contact_state(contact.state, ContactEvent.FINISH_WRAP_UP)
+        self._release(contact, agent)
+        self._forget(contact, EndReason.COMPLETED)
+
+    def _a_transferred(self, e: ev.ContactTransferred) -> None:
+        contact = self.contacts[e.contact_id]
+        agent = self.agents[e.from_agent]
+        contact.transfers += 1
+        contact.declined.clear()
+        if e.to_queue:
+            contact.state = next_contact_state(contact.state, ContactEvent.TRANSFER_TO_QUEUE)
+            self._release(contact, agent)
+            contact.history.append((e.at, "transferred", e.to_queue))
+            contact.queue = e.to_queue
+            contact.entered = contact.since = e.at
+            contact.seq = contact.line = e.seq
+            contact.step = 0
+            self._enter_line(contact)
+        else:
+            contact.state = next_contact_state(contact.state, ContactEvent.TRANSFER_TO_AGENT)
+            self._release(contact, agent)
+            contact.history.append((e.at, "transferred", e.to_agent))
+            self._hand_to(contact, self.agents[e.to_agent], e)
+
+    def _a_moved(self, e: ev.ContactMoved) -> None:
+        contact = self.contacts[e.contact_id]
+        contact.state = next_contact_state(contact.state, ContactEvent.MOVE)
+        self.queues[contact.queue].remove(contact)
+        contact.history.append((e.at, "moved", e.queue_id))
+        contact.queue = e.queue_id
+        contact.since = e.at  # steps and max wait restart; the place (entered) is kept
+        contact.line = e.seq
+        contact.step = 0
+        self._enter_line(contact)
+
+    def _a_priority(self, e: ev.ContactPriorityChanged) -> None:
+        contact = self.contacts[e.contact_id]
+        contact.priority = e.priority
+        contact.history.append((e.at, "priority", str(e.priority)))
+        if contact.entry is not None:
+            qs = self.queues[contact.queue]
+            qs.remove(contact)
+            qs.add(contact)
+
+    def _a_ended(self, e: ev.ContactEnded) -> None:
+        contact = self.contacts[e.contact_id]
+        contact.state = next_contact_state(contact.state, ContactEvent.LEAVE)
+        self.queues[contact.queue].remove(contact)
+        if contact.agent:
+            self._release(contact, self.agents[contact.agent])
+        self._forget(contact, e.reason)
+
+    def _forget(self, contact: Contact, reason: EndReason) -> None:
+        del self.contacts[contact.id]
+        self.ended[reason.value] = self.ended.get(reason.value, 0) + 1
+
+
+def _replace_standby(spec: QueueSpec, standby: bool) -> QueueSpec:
+    return replace(spec, standby=standby)

@@ -1,0 +1,207 @@
+"""Events: what happened, in the past tense. The engine's state is a fold of them.
+
+Every event carries its time `at` (seconds, from the clock the shell passed in)
+and `seq`, the engine's sequence number: replaying events in `seq` order
+rebuilds exactly the live state. Events are frozen and self-contained — a
+replay never needs the command that caused them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model import AgentSpec, Channel, ContactSpec, EndReason, QueueSpec
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    at: float
+    seq: int
+
+
+# --- configuration -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueConfigured(Event):
+    queue: QueueSpec
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentConfigured(Event):
+    """An agent was created or changed (skills, capacity, queues, team, site)."""
+
+    agent: AgentSpec
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueStandbySet(Event):
+    queue_id: str
+    standby: bool
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelStandbySet(Event):
+    channel: Channel
+    standby: bool
+    by: str = ""
+
+
+# --- agents ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentLoggedIn(Event):
+    agent_id: str
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentLoggedOut(Event):
+    agent_id: str
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentPresenceChanged(Event):
+    """Ready, or not ready with a reason code (break, training, missed, ...)."""
+
+    agent_id: str
+    ready: bool
+    reason: str = ""
+    by: str = ""
+
+
+# --- contacts --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactQueued(Event):
+    """A contact entered its queue (after the IVR). Its place is (`at`, `seq`)."""
+
+    contact: ContactSpec
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactStepReached(Event):
+    """The contact waited long enough for the queue's next, wider routing step."""
+
+    contact_id: str
+    step: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactOffered(Event):
+    contact_id: str
+    agent_id: str
+    deadline: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OfferAccepted(Event):
+    contact_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OfferDeclined(Event):
+    """Rejected by the agent, or not answered before the deadline (`timed_out`).
+    The contact is back at its original place."""
+
+    contact_id: str
+    agent_id: str
+    timed_out: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentMissedTooMany(Event):
+    """The agent missed the configured number of offers in a row."""
+
+    agent_id: str
+    missed: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactCompleted(Event):
+    """The conversation ended; the agent is in wrap-up until `deadline`."""
+
+    contact_id: str
+    agent_id: str
+    deadline: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WrapUpFinished(Event):
+    contact_id: str
+    agent_id: str
+    code: str = ""
+    resolved: bool | None = None
+    timed_out: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactTransferred(Event):
+    """A connected contact was sent to another queue (back in line) or agent."""
+
+    contact_id: str
+    from_agent: str
+    to_queue: str = ""
+    to_agent: str = ""
+    deadline: float = 0.0
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactMoved(Event):
+    """A waiting contact overflowed to another queue, keeping its place in time."""
+
+    contact_id: str
+    queue_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactPriorityChanged(Event):
+    contact_id: str
+    priority: int
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContactEnded(Event):
+    """A waiting or offered contact left: abandoned, cancelled, sent to callback,
+    voicemail or a closing message."""
+
+    contact_id: str
+    reason: EndReason
+    by: str = ""
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.__name__: cls
+    for cls in (
+        QueueConfigured,
+        AgentConfigured,
+        QueueStandbySet,
+        ChannelStandbySet,
+        AgentLoggedIn,
+        AgentLoggedOut,
+        AgentPresenceChanged,
+        ContactQueued,
+        ContactStepReached,
+        ContactOffered,
+        OfferAccepted,
+        OfferDeclined,
+        AgentMissedTooMany,
+        ContactCompleted,
+        WrapUpFinished,
+        ContactTransferred,
+        ContactMoved,
+        ContactPriorityChanged,
+        ContactEnded,
+    )
+}

@@ -1,0 +1,172 @@
+"""Lifecycles of contacts and agents, as transition tables.
+
+Rules (read these before the tables):
+
+Contact
+  * A contact enters WAITING in exactly one queue and ends exactly once, with a
+    reason. It is always in one place: WAITING, OFFERED, CONNECTED, WRAP_UP or
+    ENDED.
+  * An offer that is rejected or times out puts the contact back to WAITING at
+    its original place (its queue entry time is unchanged).
+  * A transfer to a queue moves CONNECTED back to WAITING; a transfer to an
+    agent moves CONNECTED to OFFERED. The history is kept on the contact.
+  * A waiting or offered contact may be abandoned or cancelled; a connected
+    contact ends through wrap-up.
+
+Agent presence
+  * An agent is OFFLINE, READY or NOT_READY (with a reason code). Only a READY
+    agent receives offers.
+  * Going NOT_READY while handling contacts is allowed: no new offers, current
+    contacts finish. Logging out is refused while the agent holds contacts.
+  * What a supervisor sees (available, reserved, busy, wrap-up) is derived from
+    presence and the agent's contacts: see `agent_activity`. An agent holding
+    three chats at different stages is not one state of a single table.
+
+An impossible transition raises `InvalidTransition`, never a silent change.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class InvalidTransition(Exception):
+    """A command asked for a transition the lifecycle does not allow."""
+
+    def __init__(self, what: str, state: str, event: str) -> None:
+        super().__init__(f"{what} cannot {event} while {state}")
+        self.what = what
+        self.state = state
+        self.event = event
+
+
+class ContactState(StrEnum):
+    WAITING = "waiting"
+    OFFERED = "offered"
+    CONNECTED = "connected"
+    WRAP_UP = "wrap_up"
+    ENDED = "ended"
+
+
+class ContactEvent(StrEnum):
+    OFFER = "offer"
+    ACCEPT = "accept"
+    DECLINE = "decline"  # rejected or timed out: back in place
+    COMPLETE = "complete"
+    FINISH_WRAP_UP = "finish_wrap_up"
+    TRANSFER_TO_QUEUE = "transfer_to_queue"
+    TRANSFER_TO_AGENT = "transfer_to_agent"
+    MOVE = "move"  # overflow to another queue while waiting
+    LEAVE = "leave"  # abandoned, cancelled, callback, voicemail, closed
+
+
+CONTACT_TRANSITIONS: dict[ContactState, dict[ContactEvent, ContactState]] = {
+    ContactState.WAITING: {
+        ContactEvent.OFFER: ContactState.OFFERED,
+        ContactEvent.MOVE: ContactState.WAITING,
+        ContactEvent.LEAVE: ContactState.ENDED,
+    },
+    ContactState.OFFERED: {
+        ContactEvent.ACCEPT: ContactState.CONNECTED,
+        ContactEvent.DECLINE: ContactState.WAITING,
+        ContactEvent.LEAVE: ContactState.ENDED,
+    },
+    ContactState.CONNECTED: {
+        ContactEvent.COMPLETE: ContactState.WRAP_UP,
+        ContactEvent.TRANSFER_TO_QUEUE: ContactState.WAITING,
+        ContactEvent.TRANSFER_TO_AGENT: ContactState.OFFERED,
+    },
+    ContactState.WRAP_UP: {
+        ContactEvent.FINISH_WRAP_UP: ContactState.ENDED,
+    },
+    ContactState.ENDED: {},
+}
+
+
+class Presence(StrEnum):
+    OFFLINE = "offline"
+    READY = "ready"
+    NOT_READY = "not_ready"
+
+
+class PresenceEvent(StrEnum):
+    LOG_IN = "log_in"
+    LOG_OUT = "log_out"
+    GO_READY = "go_ready"
+    GO_NOT_READY = "go_not_ready"
+
+
+PRESENCE_TRANSITIONS: dict[Presence, dict[PresenceEvent, Presence]] = {
+    Presence.OFFLINE: {
+        PresenceEvent.LOG_IN: Presence.NOT_READY,
+    },
+    Presence.READY: {
+        PresenceEvent.GO_NOT_READY: Presence.NOT_READY,
+        PresenceEvent.LOG_OUT: Presence.OFFLINE,
+        PresenceEvent.GO_READY: Presence.READY,
+    },
+    Presence.NOT_READY: {
+        PresenceEvent.GO_READY: Presence.READY,
+        PresenceEvent.GO_NOT_READY: Presence.NOT_READY,  # change of reason code
+        PresenceEvent.LOG_OUT: Presence.OFFLINE,
+    },
+}
+
+
+class AgentActivity(StrEnum):
+    """The agent state a supervisor sees."""
+
+    OFFLINE = "offline"
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+    BUSY = "busy"
+    WRAP_UP = "wrap_up"
+    NOT_READY = "not_ready"
+
+
+def next_contact_state(state: ContactState, event: ContactEvent) -> ContactState:
+    """The state after `event`; raises `InvalidTransition` if not allowed."""
+    try:
+        return CONTACT_TRANSITIONS[state][event]
+    except KeyError:
+        raise InvalidTransition("contact", state.value, event.value) from None
+
+
+def next_presence(state: Presence, event: PresenceEvent) -> Presence:
+    """The presence after `event`; raises `InvalidTransition` if not allowed."""
+    try:
+        return PRESENCE_TRANSITIONS[state][event]
+    except KeyError:
+        raise InvalidTransition("agent", state.value, event.value) from None
+
+
+def agent_activity(
+    presence: Presence, offered: int, connected: int, wrapping: int
+) -> AgentActivity:
+    """Derive what a supervisor sees from presence and the agent's contacts.
+
+    Busy wins over wrap-up, which wins over reserved: an agent talking to one
+    customer while a chat is offered is busy.
+    """
+    if presence is Presence.OFFLINE:
+        return AgentActivity.OFFLINE
+    if connected:
+        return AgentActivity.BUSY
+    if wrapping:
+        return AgentActivity.WRAP_UP
+    if offered:
+        return AgentActivity.RESERVED
+    if presence is Presence.NOT_READY:
+        return AgentActivity.NOT_READY
+    return AgentActivity.AVAILABLE
+
+
+def mermaid(table: dict[ContactState, dict[ContactEvent, ContactState]] | None = None) -> str:
+    """A Mermaid state diagram of the contact lifecycle, for the docs."""
+    table = table or CONTACT_TRANSITIONS
+    lines = ["stateDiagram-v2", "    [*] --> waiting"]
+    for state, moves in table.items():
+        for event, target in moves.items():
+            lines.append(f"    {state.value} --> {target.value}: {event.value}")
+    lines.append("    ended --> [*]")
+    return "\n".join(lines)
