@@ -22,6 +22,9 @@ _COMMAND_MODULES = [
     "joignable.cli.replay",
     "joignable.cli.demo",
     "joignable.cli.staff",
+    "joignable.cli.simulate",
+    "joignable.cli.serve",
+    "joignable.cli.user",
 ]
 
 for _name in _COMMAND_MODULES:
