@@ -1,0 +1,582 @@
+"""The figures of the trade, folded incrementally from the event stream.
+
+One pure module computes every figure of `KPIS.md` for the live server, the
+simulator and the reports, so that a supervisor, a simulation and an export
+never disagree. Feed it every engine event in order (`KpiBook.apply`); ask
+`figures(now, by=..., since=...)` at any time.
+
+Counting rules (see docs/kpis.md):
+  * a contact belongs to the 15-minute interval in which it entered its first
+    queue, and to that queue and channel; a callback created for a contact
+    that left the line is the same customer request, not a new offered one;
+  * per site and per outsourcer, a contact counts where the agent who answered
+    it works, or at the queue's site when nobody answered;
+  * wait = entry into the queue → answer (accept) or abandon; ASA is the mean
+    wait of answered contacts, average wait covers all that stopped waiting;
+  * SL(T) = answered within T / offered; the variant excluding short abandons
+    is given beside it, named;
+  * occupancy = handling time (talk, hold, wrap-up) / (handling + available
+    idle time); not-ready time is excluded;
+  * reachability = customers reached (answered, called back, resolved in
+    self-service) / customers who tried, per customer, not per attempt.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from . import events as ev
+from .lifecycle import AgentActivity, agent_activity
+from .lifecycle import Presence as P
+from .model import Channel, EndReason
+
+DIMENSIONS = ("queue", "channel", "site", "outsourcer", "interval")
+UNASSIGNED = "-"
+
+
+@dataclass(frozen=True, slots=True)
+class KpiSettings:
+    interval_s: float = 900.0
+    short_abandon_s: float = 5.0
+    sl_seconds: float = 20.0  # default T; a queue's own `sl_seconds` wins
+    window_s: float = 900.0  # the sliding window of live figures
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    short_abandons: int = 0
+    answered_in_sl: int = 0
+    other_outcomes: int = 0  # overflowed out, voicemail, closed, cancelled
+    callbacks: int = 0
+    self_service: int = 0
+    transfers: int = 0
+    waiting: int = 0
+    longest_wait: float = 0.0
+    answer_rate: float | None = None
+    abandonment_rate: float | None = None
+    service_level: float | None = None
+    service_level_excl_short: float | None = None
+    asa: float | None = None
+    avg_wait: float | None = None
+    talk_time: float | None = None
+    wrap_time: float | None = None
+    aht: float | None = None
+    occupancy: float | None = None
+    transfer_rate: float | None = None
+    customers_tried: int = 0
+    customers_reached: int = 0
+    reachability: float | None = None
+    lost: int = 0
+    volume: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Acc:
+    """Sums for one (dimension, key[, interval]); figures derive from them."""
+
+    __slots__ = (
+        "abandoned",
+        "answered",
+        "answered_in_sl",
+        "avail",
+        "callbacks",
+        "handled",
+        "handling",
+        "offered",
+        "other",
+        "reached",
+        "self_service",
+        "short",
+        "talk",
+        "talked",
+        "transfers",
+        "tried",
+        "volume",
+        "wait_all",
+        "wait_answered",
+        "waited",
+        "wrap",
+    )
+
+    def __init__(self) -> None:
+        self.offered = self.answered = self.abandoned = self.short = 0
+        self.answered_in_sl = self.other = self.callbacks = self.self_service = 0
+        self.transfers = self.waited = self.talked = self.handled = 0
+        self.wait_answered = self.wait_all = self.talk = self.wrap = 0.0
+        self.handling = self.avail = 0.0
+        self.volume: dict[str, int] = {}
+        self.tried: set[str] = set()
+        self.reached: set[str] = set()
+
+    def merge(self, other: _Acc) -> None:
+        for name in self.__slots__:
+            mine = getattr(self, name)
+            theirs = getattr(other, name)
+            if isinstance(mine, set):
+                mine |= theirs
+            elif isinstance(mine, dict):
+                for k, v in theirs.items():
+                    mine[k] = mine.get(k, 0) + v
+            else:
+                setattr(self, name, mine + theirs)
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return num / den if den > 0 else None
+
+
+class _Contact:
+    __slots__ = (
+        "accepted",
+        "agent",
+        "channel",
+        "completed",
+        "customer",
+        "entered",
+        "id",
+        "interval",
+        "queue",
+        "resolved",
+        "site_dims",
+        "transferred",
+    )
+
+    def __init__(self, e: ev.ContactQueued, interval: float) -> None:
+        spec = e.contact
+        self.id = spec.id
+        self.customer = spec.customer or spec.id
+        self.channel = spec.channel.value
+        self.queue = spec.queue
+        self.entered = e.at
+        self.interval = interval
+        self.accepted: float | None = None
+        self.completed: float | None = None
+        self.agent = ""
+        self.resolved = False  # its waiting phase is over (answered or left)
+        self.transferred = False
+        self.site_dims: tuple[tuple[str, str], ...] = ()
+
+
+class KpiBook:
+    """Incremental KPIs. `apply` every event in order; read with `figures`."""
+
+    def __init__(self, settings: KpiSettings | None = None) -> None:
+        self.settings = settings or KpiSettings()
+        self._buckets: dict[tuple[str, str, float], _Acc] = {}
+        self._open: dict[str, _Contact] = {}
+        self._callback_of: dict[str, str] = {}
+        self._agents: dict[str, tuple[str, str]] = {}  # id -> (site, outsourcer)
+        self._agent_state: dict[str, list[Any]] = {}  # id -> [presence, offered, busy, since]
+        self._queue_sl: dict[str, float] = {}
+        self._queue_site: dict[str, str] = {}
+        self._recent: deque[tuple[float, Callable[[_Acc], None], tuple[tuple[str, str], ...]]] = (
+            deque()
+        )
+        self.events = 0
+        self._handlers: dict[type[ev.Event], Callable[[Any], None]] = {
+            ev.QueueConfigured: self._queue,
+            ev.AgentConfigured: self._agent,
+            ev.AgentLoggedIn: self._presence,
+            ev.AgentLoggedOut: self._presence,
+            ev.AgentPresenceChanged: self._presence,
+            ev.ContactQueued: self._queued,
+            ev.ContactOffered: self._offered,
+            ev.OfferAccepted: self._accepted,
+            ev.OfferDeclined: self._declined,
+            ev.ContactCompleted: self._completed,
+            ev.WrapUpFinished: self._wrapped,
+            ev.ContactTransferred: self._transferred,
+            ev.ContactEnded: self._ended,
+        }
+
+    # --------------------------------------------------------------- feeding
+
+    def apply(self, event: ev.Event) -> None:
+        self.events += 1
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(event)
+
+    def apply_all(self, events: Iterable[ev.Event]) -> None:
+        for event in events:
+            self.apply(event)
+
+    def self_service(self, at: float, customer: str, channel: Channel, resolved: bool) -> None:
+        """A contact handled with no agent (visual IVR, FAQ, SMS link, bot)."""
+        dims = (("all", "all"), ("channel", channel.value))
+
+        def add(acc: _Acc) -> None:
+            acc.volume[channel.value] = acc.volume.get(channel.value, 0) + 1
+            acc.tried.add(customer)
+            if resolved:
+                acc.self_service += 1
+                acc.reached.add(customer)
+
+        self._add(at, self._interval(at), dims, add)
+
+    # ---------------------------------------------------------- internals
+
+    def _interval(self, at: float) -> float:
+        step = self.settings.interval_s
+        return (at // step) * step
+
+    def _add(
+        self,
+        at: float,
+        interval: float,
+        dims: tuple[tuple[str, str], ...],
+        fn: Callable[[_Acc], None],
+    ) -> None:
+        buckets = self._buckets
+        for dim, key in dims:
+            k = (dim, key, interval)
+            acc = buckets.get(k)
+            if acc is None:
+                acc = buckets[k] = _Acc()
+            fn(acc)
+        k = ("interval", str(int(interval)), interval)
+        acc = buckets.get(k)
+        if acc is None:
+            acc = buckets[k] = _Acc()
+        fn(acc)
+        self._recent.append((at, fn, dims))
+        horizon = at - 2 * self.settings.window_s
+        recent = self._recent
+        while recent and recent[0][0] < horizon:
+            recent.popleft()
+
+    def _dims(self, c: _Contact) -> tuple[tuple[str, str], ...]:
+        return (("all", "all"), ("queue", c.queue), ("channel", c.channel), *c.site_dims)
+
+    def _queue(self, e: ev.QueueConfigured) -> None:
+        self._queue_sl[e.queue.id] = e.queue.sl_seconds
+        self._queue_site[e.queue.id] = e.queue.site or UNASSIGNED
+
+    def _agent(self, e: ev.AgentConfigured) -> None:
+        a = e.agent
+        self._agents[a.id] = (a.site or UNASSIGNED, a.outsourcer or UNASSIGNED)
+        self._agent_state.setdefault(a.id, [P.OFFLINE, 0, 0, e.at])
+
+    def _agent_time(self, agent_id: str, at: float, change: Callable[[list[Any]], None]) -> None:
+        st = self._agent_state.get(agent_id)
+        if st is None:
+            return
+        self._book_agent_time(agent_id, st, at)
+        change(st)
+        st[3] = at
+
+    def _book_agent_time(self, agent_id: str, st: list[Any], until: float) -> None:
+        presence, offered, busy, since = st
+        if until <= since:
+            return
+        activity = agent_activity(presence, offered, busy, 0)
+        if activity is AgentActivity.BUSY:
+            attr = "handling"
+        elif activity in (AgentActivity.AVAILABLE, AgentActivity.RESERVED):
+            attr = "avail"
+        else:
+            return
+        site, outsourcer = self._agents[agent_id]
+        dims = (("all", "all"), ("site", site), ("outsourcer", outsourcer))
+        step = self.settings.interval_s
+        t = since
+        while t < until:  # split across interval boundaries
+            interval = self._interval(t)
+            end = min(until, interval + step)
+            span = end - t
+            for dim, key in (*dims, ("interval", str(int(interval)))):
+                k = (dim, key, interval)
+                acc = self._buckets.get(k)
+                if acc is None:
+                    acc = self._buckets[k] = _Acc()
+                setattr(acc, attr, getattr(acc, attr) + span)
+            t = end
+
+    def _presence(self, e: ev.Event) -> None:
+        agent_id: str = getattr(e, "agent_id")  # noqa: B009 - one handler for three events
+
+        def change(st: list[Any]) -> None:
+            if isinstance(e, ev.AgentLoggedIn):
+                st[0] = P.NOT_READY
+            elif isinstance(e, ev.AgentLoggedOut):
+                st[0] = P.OFFLINE
+            elif isinstance(e, ev.AgentPresenceChanged):
+                st[0] = P.READY if e.ready else P.NOT_READY
+
+        self._agent_time(agent_id, e.at, change)
+
+    def _busy(self, agent_id: str, at: float, offered: int, busy: int) -> None:
+        def change(st: list[Any]) -> None:
+            st[1] += offered
+            st[2] += busy
+
+        self._agent_time(agent_id, at, change)
+
+    def _queued(self, e: ev.ContactQueued) -> None:
+        spec = e.contact
+        origin = dict(spec.attributes).get("callback_of")
+        if origin is not None:  # the same request, called back
+            self._callback_of[spec.id] = origin
+            return
+        c = _Contact(e, self._interval(e.at))
+        self._open[c.id] = c
+        channel = c.channel
+
+        def add(acc: _Acc) -> None:
+            acc.offered += 1
+            acc.volume[channel] = acc.volume.get(channel, 0) + 1
+            acc.tried.add(c.customer)
+
+        self._add(e.at, c.interval, self._dims(c), add)
+
+    def _offered(self, e: ev.ContactOffered) -> None:
+        self._busy(e.agent_id, e.at, 1, 0)
+
+    def _declined(self, e: ev.OfferDeclined) -> None:
+        self._busy(e.agent_id, e.at, -1, 0)
+
+    def _resolve(self, c: _Contact, at: float, fn: Callable[[_Acc], None]) -> None:
+        """The contact stopped waiting: book it (and its site dims) once."""
+        c.resolved = True
+        site, outsourcer = self._agents.get(c.agent, (self._queue_site.get(c.queue, "-"), "-"))
+        c.site_dims = (("site", site), ("outsourcer", outsourcer))
+        channel = c.channel
+
+        def first_seen(acc: _Acc) -> None:  # site dims learn of the contact only now
+            acc.offered += 1
+            acc.volume[channel] = acc.volume.get(channel, 0) + 1
+            acc.tried.add(c.customer)
+
+        self._add(at, c.interval, c.site_dims, first_seen)
+        self._add(at, c.interval, self._dims(c), fn)
+
+    def _accepted(self, e: ev.OfferAccepted) -> None:
+        self._busy(e.agent_id, e.at, -1, 1)
+        origin = self._callback_of.get(e.contact_id)
+        if origin is not None:
+            self._called_back(origin, e.at)
+            return
+        c = self._open.get(e.contact_id)
+        if c is None:
+            return
+        c.accepted = c.accepted or e.at
+        if c.resolved:
+            return
+        c.agent = e.agent_id
+        wait = e.at - c.entered
+        in_sl = wait <= self._queue_sl.get(c.queue, self.settings.sl_seconds)
+        customer = c.customer
+
+        def add(acc: _Acc) -> None:
+            acc.answered += 1
+            acc.answered_in_sl += in_sl
+            acc.wait_answered += wait
+            acc.wait_all += wait
+            acc.waited += 1
+            acc.reached.add(customer)
+
+        self._resolve(c, e.at, add)
+
+    def _called_back(self, origin: str, at: float) -> None:
+        c = self._open.pop(origin, None)
+        if c is None:
+            return
+        customer = c.customer
+
+        def add(acc: _Acc) -> None:
+            acc.reached.add(customer)
+
+        self._add(at, c.interval, self._dims(c), add)
+
+    def _completed(self, e: ev.ContactCompleted) -> None:
+        self._busy(e.agent_id, e.at, 0, 0)
+        c = self._open.get(e.contact_id)
+        if c is not None:
+            c.completed = e.at
+
+    def _wrapped(self, e: ev.WrapUpFinished) -> None:
+        self._busy(e.agent_id, e.at, 0, -1)
+        c = self._open.pop(e.contact_id, None)
+        if c is None or c.accepted is None or c.completed is None:
+            return
+        talk = c.completed - c.accepted
+        wrap = e.at - c.completed
+        transferred = c.transferred
+
+        def add(acc: _Acc) -> None:
+            acc.talk += talk
+            acc.talked += 1
+            acc.wrap += wrap
+            acc.handled += 1
+            acc.transfers += transferred
+
+        self._add(e.at, c.interval, self._dims(c), add)
+
+    def _transferred(self, e: ev.ContactTransferred) -> None:
+        self._busy(e.from_agent, e.at, 0, -1)
+        if e.to_agent:
+            self._busy(e.to_agent, e.at, 1, 0)
+        c = self._open.get(e.contact_id)
+        if c is not None:
+            c.transferred = True
+
+    def _ended(self, e: ev.ContactEnded) -> None:
+        origin = self._callback_of.pop(e.contact_id, None)
+        if origin is not None:  # the callback failed: the request ends, not reached
+            self._open.pop(origin, None)
+            return
+        c = self._open.get(e.contact_id)
+        if c is None:
+            return
+        if c.resolved:  # a transferred contact that left its second queue
+            del self._open[c.id]
+            return
+        wait = e.at - c.entered
+        reason = e.reason
+        short = wait <= self.settings.short_abandon_s
+
+        def add(acc: _Acc) -> None:
+            acc.wait_all += wait
+            acc.waited += 1
+            if reason is EndReason.ABANDONED:
+                acc.abandoned += 1
+                acc.short += short
+            elif reason is EndReason.CALLBACK:
+                acc.callbacks += 1
+            else:
+                acc.other += 1
+
+        self._resolve(c, e.at, add)
+        if reason is not EndReason.CALLBACK:  # a callback keeps the request open
+            del self._open[c.id]
+
+    # --------------------------------------------------------------- reading
+
+    def figures(
+        self, now: float, *, by: str | None = None, since: float | None = None
+    ) -> dict[str, Figures]:
+        """Figures per key of dimension `by` (None: one key "all"), over the
+        intervals starting at or after `since` (None: everything kept)."""
+        dim = by or "all"
+        if dim not in ("all", *DIMENSIONS):
+            raise ValueError(f"unknown dimension {by!r}; use one of {', '.join(DIMENSIONS)}")
+        first = self._interval(since) if since is not None else None
+        accs: dict[str, _Acc] = {}
+        for (d, key, interval), acc in self._buckets.items():
+            if d != dim or (first is not None and interval < first):
+                continue
+            accs.setdefault(key, _Acc()).merge(acc)
+        self._add_open_agent_time(accs, dim, now, first)
+        return {key: self._figures(acc, dim, key, now) for key, acc in sorted(accs.items())}
+
+    def window(self, now: float, *, by: str | None = None) -> dict[str, Figures]:
+        """Figures over the sliding window (`settings.window_s`) ending at `now`:
+        contributions booked in the window; occupancy from the intervals it
+        overlaps, pro rata."""
+        dim = by or "all"
+        start = now - self.settings.window_s
+        accs: dict[str, _Acc] = {}
+        for at, fn, dims in self._recent:
+            if at < start:
+                continue
+            for d, key in dims:
+                if d == dim:
+                    fn(accs.setdefault(key, _Acc()))
+        step = self.settings.interval_s
+        for (d, key, interval), acc in self._buckets.items():
+            if d != dim or interval + step <= start or interval > now:
+                continue
+            share = (min(interval + step, now) - max(interval, start)) / step
+            target = accs.setdefault(key, _Acc())
+            target.handling += acc.handling * share
+            target.avail += acc.avail * share
+        self._add_open_agent_time(accs, dim, now, self._interval(start))
+        return {key: self._figures(acc, dim, key, now) for key, acc in sorted(accs.items())}
+
+    def _add_open_agent_time(
+        self, accs: dict[str, _Acc], dim: str, now: float, first: float | None
+    ) -> None:
+        if dim not in ("all", "site", "outsourcer"):
+            return
+        for agent_id, st in self._agent_state.items():
+            presence, offered, busy, since = st
+            if now <= since:
+                continue
+            start = since if first is None else max(since, first)
+            activity = agent_activity(presence, offered, busy, 0)
+            site, outsourcer = self._agents[agent_id]
+            key = {"all": "all", "site": site, "outsourcer": outsourcer}[dim]
+            acc = accs.setdefault(key, _Acc())
+            if activity is AgentActivity.BUSY:
+                acc.handling += max(0.0, now - start)
+            elif activity in (AgentActivity.AVAILABLE, AgentActivity.RESERVED):
+                acc.avail += max(0.0, now - start)
+
+    def _figures(self, a: _Acc, dim: str, key: str, now: float) -> Figures:
+        waiting = 0
+        longest = 0.0
+        if dim in ("all", "queue", "channel"):
+            for c in self._open.values():
+                if c.resolved:
+                    continue
+                if dim == "all" or (c.queue if dim == "queue" else c.channel) == key:
+                    waiting += 1
+                    longest = max(longest, now - c.entered)
+        handled_time = a.talk + a.wrap
+        lost = len(a.tried - a.reached - self._pending_customers())
+        return Figures(
+            offered=a.offered,
+            answered=a.answered,
+            abandoned=a.abandoned,
+            short_abandons=a.short,
+            answered_in_sl=a.answered_in_sl,
+            other_outcomes=a.other,
+            callbacks=a.callbacks,
+            self_service=a.self_service,
+            transfers=a.transfers,
+            waiting=waiting,
+            longest_wait=longest,
+            answer_rate=_ratio(a.answered, a.offered),
+            abandonment_rate=_ratio(a.abandoned - a.short, a.offered - a.short),
+            service_level=_ratio(a.answered_in_sl, a.offered),
+            service_level_excl_short=_ratio(a.answered_in_sl, a.offered - a.short),
+            asa=_ratio(a.wait_answered, a.answered),
+            avg_wait=_ratio(a.wait_all, a.waited),
+            talk_time=_ratio(a.talk, a.talked),
+            wrap_time=_ratio(a.wrap, a.handled),
+            aht=_ratio(handled_time, a.handled),
+            occupancy=_ratio(a.handling, a.handling + a.avail),
+            transfer_rate=_ratio(a.transfers, a.handled),
+            customers_tried=len(a.tried),
+            customers_reached=len(a.reached),
+            reachability=_ratio(len(a.reached), len(a.tried)),
+            lost=lost,
+            volume=dict(sorted(a.volume.items())),
+        )
+
+    def _pending_customers(self) -> set[str]:
+        """Customers with a request still open: not lost (yet)."""
+        return {c.customer for c in self._open.values()}
+
+    def agents(self) -> dict[str, str]:
+        """Each known agent's activity as the KPI book sees it."""
+        return {
+            agent_id: agent_activity(st[0], st[1], st[2], 0).value
+            for agent_id, st in self._agent_state.items()
+        }
+
+    def statistics(self) -> dict[str, int]:
+        return {
+            "events": self.events,
+            "open_contacts": len(self._open),
+            "buckets": len(self._buckets),
+            "recent": len(self._recent),
+        }

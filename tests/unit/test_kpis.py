@@ -1,0 +1,145 @@
+"""KPIs folded from events: hand-computed figures, and the definitions of KPIS.md."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from joignable.core import commands as cmd
+from joignable.core.engine import Engine
+from joignable.core.kpis import KpiBook, KpiSettings
+from joignable.core.model import AgentSpec, Capacity, Channel, ContactSpec, QueueSpec
+
+from .engine_helpers import center
+from .test_engine_properties import build, run
+
+
+def small_center() -> tuple[Engine, list]:
+    e = Engine()
+    log = []
+    log += e.handle(cmd.ConfigureQueue(queue=QueueSpec(id="q", sl_seconds=20, wrap_up=10)), 0)
+    for aid, site in (("a1", "paris"), ("a2", "lyon")):
+        spec = AgentSpec(id=aid, site=site, capacity=Capacity.only(Channel.VOICE))
+        log += e.handle(cmd.ConfigureAgent(agent=spec), 0)
+    return e, log
+
+
+def voice(cid: str, customer: str = "") -> cmd.AddContact:
+    return cmd.AddContact(
+        contact=ContactSpec(id=cid, channel=Channel.VOICE, queue="q", customer=customer)
+    )
+
+
+def test_hand_computed_day() -> None:
+    e, log = small_center()
+    h = e.handle
+    log += h(cmd.LogIn(agent_id="a1"), 0)  # a1 ready at 0, a2 offline
+    log += h(voice("c1", "alice"), 100)  # offered to a1 at once
+    log += h(cmd.Accept(contact_id="c1", agent_id="a1"), 104)  # wait 4 s
+    log += h(voice("c2", "bob"), 110)  # waits: a1 busy
+    log += h(voice("c3", "carol"), 111)
+    log += h(cmd.Abandon(contact_id="c3"), 114)  # short abandon (3 s)
+    log += h(voice("c4", "dave"), 120)
+    log += h(cmd.Abandon(contact_id="c4"), 160)  # abandon after 40 s
+    log += h(cmd.Complete(contact_id="c1", agent_id="a1"), 200)  # talk 96 s
+    log += h(cmd.FinishWrapUp(contact_id="c1", agent_id="a1", resolved=True), 210)  # wrap 10 s
+    # c2 offered to a1 at 210 (waited 100 s)
+    log += h(cmd.Accept(contact_id="c2", agent_id="a1"), 212)
+    log += h(cmd.Complete(contact_id="c2", agent_id="a1"), 312)
+    log += h(cmd.FinishWrapUp(contact_id="c2", agent_id="a1"), 322)
+    book = KpiBook(KpiSettings(short_abandon_s=5))
+    book.apply_all(log)
+    f = book.figures(400)["all"]
+    assert (f.offered, f.answered, f.abandoned, f.short_abandons) == (4, 2, 2, 1)
+    assert f.answered_in_sl == 1
+    assert f.service_level == pytest.approx(1 / 4)
+    assert f.service_level_excl_short == pytest.approx(1 / 3)
+    assert f.answer_rate == pytest.approx(2 / 4)
+    assert f.abandonment_rate == pytest.approx((2 - 1) / (4 - 1))
+    assert f.asa == pytest.approx((4 + 102) / 2)
+    assert f.avg_wait == pytest.approx((4 + 102 + 3 + 40) / 4)
+    assert f.talk_time == pytest.approx((96 + 100) / 2)
+    assert f.aht == pytest.approx((96 + 10 + 100 + 10) / 2)
+    assert (f.customers_tried, f.customers_reached, f.lost) == (4, 2, 2)
+    assert f.reachability == pytest.approx(0.5)
+    assert f.volume == {"voice": 4}
+    # a1: available 0-100, reserved 100-104 (counted available), handling 104-210 (talk+wrap),
+    # reserved 210-212, handling 212-322, available 322-400
+    handling = (210 - 104) + (322 - 212)
+    avail = 100 + 4 + 2 + (400 - 322)
+    assert f.occupancy == pytest.approx(handling / (handling + avail))
+    by_site = book.figures(400, by="site")
+    assert by_site["paris"].answered == 2 and by_site["paris"].offered == 2
+    assert set(book.figures(400, by="queue")) == {"q"}
+    # offline recomputation from the same log gives the same figures
+    again = KpiBook(KpiSettings(short_abandon_s=5))
+    again.apply_all(log)
+    assert again.figures(400, by="interval") == book.figures(400, by="interval")
+
+
+def test_waiting_and_longest_wait_are_live() -> None:
+    e, log = small_center()
+    log += e.handle(voice("c1"), 10)
+    log += e.handle(voice("c2"), 30)
+    book = KpiBook()
+    book.apply_all(log)
+    f = book.figures(100)["all"]
+    assert f.waiting == 2 and f.longest_wait == 90
+    assert f.service_level == 0.0  # offered at entry, none answered yet
+
+
+def test_reachability_counts_customers_not_attempts() -> None:
+    e, log = small_center()
+    for i, t in enumerate((0, 60, 120)):  # three failed calls from alice
+        log += e.handle(voice(f"x{i}", "alice"), t)
+        log += e.handle(cmd.Abandon(contact_id=f"x{i}"), t + 30)
+    log += e.handle(voice("y", "bob"), 200)
+    log += e.handle(cmd.Abandon(contact_id="y"), 230)
+    log += e.handle(cmd.LogIn(agent_id="a1"), 240)
+    log += e.handle(voice("x3", "alice"), 300)  # answered at last
+    log += e.handle(cmd.Accept(contact_id="x3", agent_id="a1"), 301)
+    book = KpiBook()
+    book.apply_all(log)
+    f = book.figures(400)["all"]
+    assert (f.customers_tried, f.customers_reached, f.lost) == (2, 1, 1)
+    book.self_service(410, "carol", Channel.SMS, resolved=True)
+    f = book.figures(420)["all"]
+    assert (f.customers_tried, f.customers_reached, f.self_service) == (3, 2, 1)
+
+
+def test_sliding_window_forgets_old_contacts() -> None:
+    e, log = small_center()
+    log += e.handle(voice("old"), 0)
+    log += e.handle(cmd.Abandon(contact_id="old"), 50)
+    log += e.handle(voice("new"), 2000)
+    book = KpiBook(KpiSettings(window_s=900))
+    book.apply_all(log)
+    assert book.figures(2100)["all"].offered == 2
+    win = book.window(2100)["all"]
+    assert win.offered == 1 and win.abandoned == 0
+
+
+def test_unknown_dimension_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown dimension"):
+        KpiBook().figures(0, by="planet")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data(), st.integers(5, 60))
+def test_figures_stay_within_their_bounds(data: st.DataObject, length: int) -> None:
+    engine = Engine()
+    log = center(engine)
+    now = 0.0
+    for n in range(length):
+        command, now = build(engine, data, n, now)
+        log += run(engine, command, now)
+    book = KpiBook()
+    book.apply_all(log)
+    for by in (None, "queue", "channel", "site", "interval"):
+        for f in book.figures(now + 1, by=by).values():
+            assert f.answered + f.abandoned + f.callbacks + f.other_outcomes <= f.offered
+            assert f.answered_in_sl <= f.answered
+            for rate in (f.service_level, f.answer_rate, f.occupancy, f.reachability):
+                assert rate is None or 0 <= rate <= 1
+            assert f.lost <= f.customers_tried
