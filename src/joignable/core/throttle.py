@@ -1,0 +1,259 @@
+"""Migration throttle: "send X % of queue Q's traffic to site S", self-correcting.
+
+Why: when a bank moved traffic to a new site, it sent a share of one queue
+there and raised it as the site proved itself; when the new site's customers
+started hanging up, the share had to come down at once, without waiting for
+someone to notice. This controller does exactly that, as pure code:
+
+* `observe(at, abandoned)` records each contact that left site S's share of
+  the queue (answered or abandoned; short abandons are not counted);
+* `decide(now)` looks at S's abandonment rate over the last `window_s`
+  seconds (only outcomes since the last change count, so every decision sees
+  fresh data) and lowers the share by `backoff` when the rate exceeds `limit`,
+  or raises it by `step_up` (never above the supervisor's target) after S has
+  stayed at or under `healthy` for `healthy_for_s` seconds;
+* `route(...)` says whether the next arrival of Q goes to S, spreading the
+  share evenly (a deterministic accumulator, no random draw).
+
+Every decision is returned as a frozen event; the shell stores, shows and
+notifies them. Nothing here reads a clock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottleSettings:
+    """The controller's rules. Shares are fractions in [0, 1]."""
+
+    queue: str
+    site: str
+    target: float
+    limit: float = 0.10
+    healthy: float | None = None  # default: limit / 2
+    window_s: float = 300.0
+    min_sample: int = 20
+    backoff: float = 0.5  # lowered share = share x (1 - backoff)
+    step_up: float = 0.05
+    min_share: float = 0.0
+    healthy_for_s: float = 300.0
+    cooldown_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        for name in ("target", "limit", "backoff", "step_up", "min_share"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+                raise ValueError(f"throttle {self.queue}->{self.site}: {name} must be in [0, 1]")
+        if self.healthy is not None and not 0.0 <= self.healthy <= self.limit:
+            raise ValueError(f"throttle {self.queue}->{self.site}: healthy must be in [0, limit]")
+        if self.min_share > self.target:
+            raise ValueError(f"throttle {self.queue}->{self.site}: min_share above target")
+        if self.window_s <= 0 or self.healthy_for_s < 0 or self.cooldown_s < 0:
+            raise ValueError(f"throttle {self.queue}->{self.site}: durations must be positive")
+        if self.min_sample < 1:
+            raise ValueError(f"throttle {self.queue}->{self.site}: min_sample must be >= 1")
+
+    @property
+    def healthy_level(self) -> float:
+        return self.limit / 2 if self.healthy is None else self.healthy
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThrottleEvent:
+    at: float
+    queue: str
+    site: str
+    share: float
+    previous: float
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"kind": self.kind}
+        for name in self.__dataclass_fields__:
+            out[name] = getattr(self, name)
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThrottleTargetSet(ThrottleEvent):
+    """A supervisor set the share to aim for. The share drops to a lower target
+    at once; it climbs to a higher one in steps, as S stays healthy."""
+
+    target: float
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThrottleLowered(ThrottleEvent):
+    """S's abandonment rate exceeded the limit: less traffic goes there."""
+
+    abandonment_rate: float
+    sample: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThrottleRaised(ThrottleEvent):
+    """S stayed healthy long enough: one step more traffic goes there."""
+
+    abandonment_rate: float
+    sample: int
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottleStatistics:
+    queue: str
+    site: str
+    share: float
+    target: float
+    abandonment_rate: float | None
+    sample: int
+    routed: int
+    routed_to_site: int
+    lowered: int
+    raised: int
+
+
+class ThrottleController:
+    """One queue → site throttle. Create it with the settings and a start time."""
+
+    def __init__(self, settings: ThrottleSettings, now: float, share: float | None = None) -> None:
+        self.settings = settings
+        self.target = settings.target
+        self.share = settings.target if share is None else _clamp(share)
+        self._outcomes: deque[tuple[float, bool]] = deque()
+        self._changed_at = now
+        self._healthy_since: float | None = None
+        self._credit = 0.0
+        self._routed = 0
+        self._to_site = 0
+        self._lowered = 0
+        self._raised = 0
+
+    # ------------------------------------------------------------------ inputs
+
+    def observe(self, at: float, abandoned: bool) -> None:
+        """One contact of the site's share left the queue: answered or abandoned."""
+        self._outcomes.append((at, abandoned))
+
+    def route(self) -> bool:
+        """Whether the next arrival of the queue goes to the site. Over n calls,
+        the number sent is within one of n x share (even when the share moves)."""
+        self._routed += 1
+        self._credit += self.share
+        if self._credit >= 1.0 - 1e-12:
+            self._credit -= 1.0
+            self._to_site += 1
+            return True
+        return False
+
+    def set_target(self, target: float, now: float, by: str = "") -> ThrottleTargetSet:
+        """A supervisor's new target share."""
+        s = self.settings
+        target = _clamp(target)
+        previous = self.share
+        self.target = target
+        if self.share > target or self.share < s.min_share:
+            self.share = max(min(self.share, target), min(s.min_share, target))
+        self._changed_at = now
+        self._healthy_since = None
+        return ThrottleTargetSet(
+            at=now,
+            queue=s.queue,
+            site=s.site,
+            share=self.share,
+            previous=previous,
+            target=target,
+            by=by,
+        )
+
+    # ---------------------------------------------------------------- decision
+
+    def rate(self, now: float) -> tuple[float | None, int]:
+        """(abandonment rate, sample) over the outcomes counted at `now`."""
+        since = max(now - self.settings.window_s, self._changed_at)
+        while self._outcomes and self._outcomes[0][0] < now - self.settings.window_s:
+            self._outcomes.popleft()
+        sample = abandoned = 0
+        for at, gone in self._outcomes:
+            if at >= since:
+                sample += 1
+                abandoned += gone
+        return (abandoned / sample if sample else None), sample
+
+    def decide(self, now: float) -> list[ThrottleEvent]:
+        """Lower or raise the share if the rules say so; the events of the decision."""
+        s = self.settings
+        rate, sample = self.rate(now)
+        if rate is None or sample < s.min_sample:
+            return []
+        cooled = now - self._changed_at >= s.cooldown_s
+        if rate > s.limit:
+            self._healthy_since = None
+            lowered = max(s.min_share, self.share * (1.0 - s.backoff))
+            if not cooled or lowered >= self.share:
+                return []
+            return [self._change(ThrottleLowered, lowered, now, rate, sample)]
+        if rate > s.healthy_level:
+            self._healthy_since = None
+            return []
+        if self._healthy_since is None:
+            self._healthy_since = now
+        if self.share >= self.target or not cooled:
+            return []
+        if now - self._healthy_since < s.healthy_for_s:
+            return []
+        raised = min(self.target, self.share + s.step_up)
+        return [self._change(ThrottleRaised, raised, now, rate, sample)]
+
+    def statistics(self, now: float) -> ThrottleStatistics:
+        rate, sample = self.rate(now)
+        return ThrottleStatistics(
+            queue=self.settings.queue,
+            site=self.settings.site,
+            share=self.share,
+            target=self.target,
+            abandonment_rate=rate,
+            sample=sample,
+            routed=self._routed,
+            routed_to_site=self._to_site,
+            lowered=self._lowered,
+            raised=self._raised,
+        )
+
+    def _change(
+        self,
+        kind: type[ThrottleLowered] | type[ThrottleRaised],
+        share: float,
+        now: float,
+        rate: float,
+        sample: int,
+    ) -> ThrottleEvent:
+        previous, self.share = self.share, share
+        self._changed_at = now
+        self._healthy_since = None
+        if kind is ThrottleLowered:
+            self._lowered += 1
+        else:
+            self._raised += 1
+        return kind(
+            at=now,
+            queue=self.settings.queue,
+            site=self.settings.site,
+            share=share,
+            previous=previous,
+            abandonment_rate=rate,
+            sample=sample,
+        )
+
+
+def _clamp(share: float) -> float:
+    if not math.isfinite(share):
+        raise ValueError(f"share must be a finite number, got {share}")
+    return min(1.0, max(0.0, share))
