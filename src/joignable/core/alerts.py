@@ -24,9 +24,12 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypeVar
 
 #: figures[window][scope kind][scope id][metric]
 Readings = Mapping[str, Mapping[str, Mapping[str, Mapping[str, float | int | None]]]]
+
+_E = TypeVar("_E", bound=StrEnum)
 
 #: scope id of a rule that applies to every member of its scope kind.
 EVERY = "*"
@@ -388,15 +391,15 @@ def rule_from_dict(data: Mapping[str, object]) -> AlertRule:
         return AlertRule(
             id=rule_id,
             metric=str(data.get("metric", "")),
-            scope=ScopeKind(str(data.get("scope", "queue"))),
+            scope=_choice(data, "scope", ScopeKind, ScopeKind.QUEUE),
             scope_id=str(data.get("scope_id", EVERY)),
-            comparison=Comparison(str(data.get("comparison", "above"))),
+            comparison=_choice(data, "comparison", Comparison, Comparison.ABOVE),
             threshold=_number(data, "threshold", None),
             hold_s=_number(data, "hold_s", 0.0),
             clear=None if clear is None else _number(data, "clear", None),
             clear_hold_s=_number(data, "clear_hold_s", 0.0),
-            severity=Severity(str(data.get("severity", "warning"))),
-            window=Window(str(data.get("window", "sliding"))),
+            severity=_choice(data, "severity", Severity, Severity.WARNING),
+            window=_choice(data, "window", Window, Window.SLIDING),
             min_offered=int(_number(data, "min_offered", 0.0)),
             contract=bool(data.get("contract", False)),
             title=str(data.get("title", "")),
@@ -405,6 +408,15 @@ def rule_from_dict(data: Mapping[str, object]) -> AlertRule:
         if str(exc).startswith("alert rule"):
             raise
         raise ValueError(f"alert rule {rule_id or '?'}: {exc}") from None
+
+
+def _choice(data: Mapping[str, object], name: str, kind: type[_E], default: _E) -> _E:
+    value = str(data.get(name, default.value))
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in kind)
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}") from None
 
 
 def _number(data: Mapping[str, object], name: str, default: float | None) -> float:

@@ -9,9 +9,11 @@ someone to notice. This controller does exactly that, as pure code:
   the queue (answered or abandoned; short abandons are not counted);
 * `decide(now)` looks at S's abandonment rate over the last `window_s`
   seconds (only outcomes since the last change count, so every decision sees
-  fresh data) and lowers the share by `backoff` when the rate exceeds `limit`,
-  or raises it by `step_up` (never above the supervisor's target) after S has
-  stayed at or under `healthy` for `healthy_for_s` seconds;
+  fresh data; it waits for `min_sample` outcomes, or a whole window when the
+  share is too small to give that many) and lowers the share by `backoff`
+  when the rate exceeds `limit`, or raises it by `step_up` (never above the
+  supervisor's target) after S has stayed at or under `healthy` for
+  `healthy_for_s` seconds;
 * `route(...)` says whether the next arrival of Q goes to S, spreading the
   share evenly (a deterministic accumulator, no random draw).
 
@@ -191,8 +193,10 @@ class ThrottleController:
         """Lower or raise the share if the rules say so; the events of the decision."""
         s = self.settings
         rate, sample = self.rate(now)
-        if rate is None or sample < s.min_sample:
-            return []
+        if sample < s.min_sample and now - self._changed_at < s.window_s:
+            return []  # too few outcomes yet, and the window is not over
+        if rate is None:
+            rate = 0.0  # a whole window without a single outcome (share at 0): no harm seen
         cooled = now - self._changed_at >= s.cooldown_s
         if rate > s.limit:
             self._healthy_since = None
