@@ -138,9 +138,7 @@ def build(engine: Engine, data: st.DataObject, n: int, now: float) -> tuple[cmd.
 
 
 def run(engine: Engine, command: cmd.Command, now: float) -> list:
-    out = []
-    if engine.due(now):
-        out += engine.handle(cmd.Tick(), now)
+    out = engine.advance(now)
     with contextlib.suppress(CommandRejected, InvalidTransition):
         out += engine.handle(command, now)
     return out

@@ -113,6 +113,14 @@ class Engine:
             raise
         return out
 
+    def advance(self, now: float) -> list[ev.Event]:
+        """Fire the timers due at `now` (a `Tick` if any is due); the events.
+
+        Call it before each command: ``events = engine.advance(now) +
+        engine.handle(command, now)``.
+        """
+        return self.handle(cmd.Tick(), now) if self.due(now) else []
+
     def due(self, now: float) -> bool:
         """Whether a timer is due at `now` (then send a `Tick` first)."""
         return bool(self._timers) and self._timers[0][0] <= now
