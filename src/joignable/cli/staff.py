@@ -480,8 +480,9 @@ def staff_command(
 ) -> None:
     """Agents needed to meet a service level (Erlang C, or Erlang A with --patience).
 
-    SL = answered within T seconds / all arrivals. Either one queue (--calls, --interval,
-    --aht) or a day of intervals (--csv).
+    SL = answered within T seconds / all arrivals (offered).
+
+    One queue: --calls, --interval, --aht. A day of 15-minute intervals: --csv.
     """
     sl_t = _duration(sl_seconds, "--sl-seconds", allow_zero=True)
     assert sl_t is not None
