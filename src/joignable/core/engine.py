@@ -253,7 +253,7 @@ class Engine:
                 arrived_at=contact.arrived_at,
             )
             if callback.id not in self.contacts:
-                self._emit(ev.ContactQueued, contact=callback)
+                self._emit(ev.ContactQueued, contact=callback, entered=contact.entered)
                 self._route_contact(self.contacts[callback.id])
             return
         reason_map = {OverflowAction.VOICEMAIL: EndReason.VOICEMAIL}
@@ -656,7 +656,7 @@ class Engine:
             self._push(contact.since + spec.max_wait, _MAXWAIT, contact.id, contact.line)
 
     def _a_queued(self, e: ev.ContactQueued) -> None:
-        contact = Contact(e.contact, e.at, e.seq)
+        contact = Contact(e.contact, e.at, e.seq, e.entered)
         self.contacts[contact.id] = contact
         contact.history.append((e.at, "queued", contact.queue))
         self._enter_line(contact)

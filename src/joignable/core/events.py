@@ -80,9 +80,12 @@ class AgentPresenceChanged(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ContactQueued(Event):
-    """A contact entered its queue (after the IVR). Its place is (`at`, `seq`)."""
+    """A contact entered its queue (after the IVR). Its place in line is
+    (`entered`, `seq`); `entered` is `at` unless it keeps an earlier place (a
+    callback standing where the caller stood)."""
 
     contact: ContactSpec
+    entered: float | None = None
     by: str = ""
 
 

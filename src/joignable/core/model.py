@@ -176,7 +176,7 @@ class ContactSpec:
     skills: tuple[tuple[str, int], ...] = ()
     priority: int = 0
     attributes: tuple[tuple[str, str], ...] = ()
-    arrived_at: float = 0.0
+    arrived_at: float | None = None  # first contact with the center (before the IVR)
 
     def __post_init__(self) -> None:
         for skill, level in self.skills:

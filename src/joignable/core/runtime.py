@@ -43,16 +43,16 @@ class Contact:
         "transfers",
     )
 
-    def __init__(self, spec: ContactSpec, at: float, seq: int) -> None:
+    def __init__(self, spec: ContactSpec, at: float, seq: int, entered: float | None = None) -> None:
         self.spec = spec
         self.id = spec.id
         self.channel = spec.channel
         self.customer = spec.customer
         self.language = spec.language
         self.priority = spec.priority
-        self.arrived_at = spec.arrived_at or at
+        self.arrived_at = at if spec.arrived_at is None else spec.arrived_at
         self.queue = spec.queue
-        self.entered = at  # place in line: time of entry into the queue...
+        self.entered = at if entered is None else entered  # place in line: entry time...
         self.seq = seq  # ...then sequence
         self.line = seq  # which line it stands in now (timers of an old line are void)
         self.since = at  # clock of the routing steps and maximum wait

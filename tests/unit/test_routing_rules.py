@@ -1,0 +1,340 @@
+"""The routing rules of the ACD, one behaviour per test, in plain function calls."""
+
+from __future__ import annotations
+
+import pytest
+
+from joignable.core import commands as cmd
+from joignable.core import events as ev
+from joignable.core.engine import Engine, EngineSettings
+from joignable.core.lifecycle import ContactState, InvalidTransition
+from joignable.core.model import (
+    AgentSpec,
+    Capacity,
+    Channel,
+    ContactSpec,
+    EndReason,
+    OverflowAction,
+    QueueSpec,
+    RoutingStep,
+    Strategy,
+)
+
+VOICE = Capacity.only(Channel.VOICE)
+
+
+class Center:
+    """A tiny harness: the engine, its clock, and the events so far."""
+
+    def __init__(self, *queues: QueueSpec, settings: EngineSettings | None = None) -> None:
+        self.engine = Engine(settings)
+        self.now = 0.0
+        self.log: list[ev.Event] = []
+        for q in queues:
+            self.do(cmd.ConfigureQueue(queue=q))
+
+    def do(self, command: cmd.Command, at: float | None = None) -> list[ev.Event]:
+        if at is not None:
+            self.now = at
+        out = self.engine.advance(self.now) + self.engine.handle(command, self.now)
+        self.log += out
+        return out
+
+    def tick(self, at: float) -> list[ev.Event]:
+        return self.do(cmd.Tick(), at)
+
+    def agent(self, aid: str, ready: bool = True, **kw: object) -> None:
+        kw.setdefault("capacity", VOICE)
+        self.do(cmd.ConfigureAgent(agent=AgentSpec(id=aid, **kw)))  # type: ignore[arg-type]
+        self.do(cmd.LogIn(agent_id=aid, ready=ready))
+
+    def call(self, cid: str, queue: str = "q", at: float | None = None, **kw: object) -> None:
+        kw.setdefault("channel", Channel.VOICE)
+        self.do(cmd.AddContact(contact=ContactSpec(id=cid, queue=queue, **kw)), at)  # type: ignore[arg-type]
+
+    def offers(self) -> list[tuple[str, str]]:
+        return [(e.contact_id, e.agent_id) for e in self.log if isinstance(e, ev.ContactOffered)]
+
+    def state(self, cid: str) -> ContactState:
+        return self.engine.contacts[cid].state
+
+    def waiting(self, queue: str = "q") -> list[str]:
+        return [e[3] for e in self.engine.queues[queue].waiting]
+
+
+def test_longest_idle_agent_gets_the_contact() -> None:
+    c = Center(QueueSpec(id="q"))
+    c.agent("a1")
+    c.now = 10
+    c.agent("a2")
+    c.call("c1", at=20)
+    assert c.offers() == [("c1", "a1")]
+
+
+def test_most_skilled_and_least_occupied_strategies() -> None:
+    c = Center(QueueSpec(id="q", strategy=Strategy.MOST_SKILLED))
+    c.agent("a1", skills=(("billing", 3),))
+    c.agent("a2", skills=(("billing", 9),))
+    c.call("c1", skills=(("billing", 2),))
+    assert c.offers() == [("c1", "a2")]
+    d = Center(
+        QueueSpec(id="q", strategy=Strategy.LEAST_OCCUPIED, channels=frozenset({Channel.CHAT}))
+    )
+    chat = Capacity.only(Channel.CHAT)
+    d.agent("a1", capacity=chat)
+    d.agent("a2", capacity=chat)
+    for i in range(4):
+        d.call(f"c{i}", channel=Channel.CHAT)
+    assert [a for _, a in d.offers()] == ["a1", "a2", "a1", "a2"]
+
+
+def test_language_and_minimum_level_are_required() -> None:
+    c = Center(QueueSpec(id="q"))
+    c.agent("fr5", skills=(("billing", 5),), languages=frozenset({"fr"}))
+    c.agent("en9", skills=(("billing", 9),), languages=frozenset({"en"}))
+    c.call("c1", language="fr", skills=(("billing", 7),))
+    assert c.offers() == [] and c.waiting() == ["c1"]
+    c.call("c2", language="en", skills=(("billing", 7),))
+    assert c.offers() == [("c2", "en9")]
+
+
+def test_steps_widen_with_waiting_time_and_keep_the_place() -> None:
+    steps = (
+        RoutingStep(levels=(("billing", 7),), teams=frozenset({"A"})),
+        RoutingStep(after=30, levels=(("billing", 4),)),
+        RoutingStep(after=120, outsourcers=frozenset({"X"})),
+    )
+    c = Center(QueueSpec(id="q", steps=steps))
+    c.agent("b5", team="B", skills=(("billing", 5),))
+    c.call("c1", at=0)
+    c.call("c2", at=1)
+    assert c.offers() == []
+    out = c.tick(30)
+    assert [type(e).__name__ for e in out][:2] == ["ContactStepReached", "ContactOffered"]
+    assert c.offers() == [("c1", "b5")]  # the first arrival, still first
+    assert c.engine.contacts["c1"].entered == 0  # arrival time kept
+    assert out[0].at == 30  # the step fired when it was due
+
+
+def test_priority_with_aging_and_changes_apply_to_waiting_contacts() -> None:
+    c = Center(QueueSpec(id="q", aging_per_s=1.0))
+    c.call("old", at=0, priority=0)
+    c.call("vip", at=5, priority=3)  # effective 3 + 0 at 5 s vs old 5: old leads
+    assert c.waiting() == ["old", "vip"]
+    c.call("vip2", at=6, priority=10)
+    assert c.waiting() == ["vip2", "old", "vip"]
+    c.do(cmd.ChangePriority(contact_id="vip", priority=20), at=7)
+    assert c.waiting() == ["vip", "vip2", "old"]
+    c.agent("a1")
+    assert c.offers() == [("vip", "a1")]
+
+
+def test_equal_priority_is_first_come_first_served() -> None:
+    c = Center(QueueSpec(id="q"))
+    for i in range(5):
+        c.call(f"c{i}", at=i)
+    c.agent("a1")
+    assert c.offers() == [("c0", "a1")]
+
+
+def test_reject_puts_the_contact_back_in_place_and_offers_the_next_agent() -> None:
+    c = Center(QueueSpec(id="q"))
+    c.call("c1", at=0)
+    c.call("c2", at=1)
+    c.agent("a1")
+    c.do(cmd.Reject(contact_id="c1", agent_id="a1"), at=3)
+    # a1 is free again: it gets c2 (it declined c1); c1 is first in line for anyone else
+    assert c.offers() == [("c1", "a1"), ("c2", "a1")]
+    assert c.waiting() == ["c1"]
+    c.agent("a2")
+    assert c.offers()[-1] == ("c1", "a2")
+
+
+def test_offer_times_out_and_missed_offers_set_the_agent_not_ready() -> None:
+    c = Center(QueueSpec(id="q", offer_timeout=20), settings=EngineSettings(max_missed_offers=2))
+    c.agent("a1")
+    c.call("c1", at=0)
+    c.tick(20)
+    assert c.state("c1") is ContactState.WAITING  # back in line; a1, who missed it, is not re-offered it
+    out = [e for e in c.log if isinstance(e, ev.OfferDeclined)]
+    assert out and out[0].timed_out and out[0].at == 20
+
+
+def test_no_agent_stays_reserved() -> None:
+    c = Center(QueueSpec(id="q", offer_timeout=20), settings=EngineSettings(max_missed_offers=2))
+    c.agent("a1")
+    c.call("c1", at=0)
+    c.call("c2", at=0)
+    c.tick(20)  # c1 times out; a1 is offered c2
+    c.tick(40)  # c2 times out: second miss in a row
+    agent = c.engine.agents["a1"]
+    assert agent.activity == "not_ready" and agent.reason == "missed"
+    assert any(isinstance(e, ev.AgentMissedTooMany) for e in c.log)
+    assert c.waiting() == ["c1", "c2"]
+    c.do(cmd.SetReady(agent_id="a1"), at=50)  # back: gets nothing it declined...
+    assert agent.activity == "available"
+
+
+def test_capacity_frees_and_the_backlog_is_offered_in_the_same_step() -> None:
+    c = Center(QueueSpec(id="q", wrap_up=30))
+    c.agent("a1")
+    c.call("c1", at=0)
+    c.call("c2", at=1)
+    c.do(cmd.Accept(contact_id="c1", agent_id="a1"), at=2)
+    c.do(cmd.Complete(contact_id="c1", agent_id="a1"), at=60)
+    assert c.engine.agents["a1"].activity == "wrap_up"
+    out = c.do(cmd.FinishWrapUp(contact_id="c1", agent_id="a1", code="billing", resolved=True), 70)
+    assert [type(e).__name__ for e in out] == ["WrapUpFinished", "ContactOffered"]
+
+
+def test_wrap_up_times_out() -> None:
+    c = Center(QueueSpec(id="q", wrap_up=30))
+    c.agent("a1")
+    c.call("c1", at=0)
+    c.do(cmd.Accept(contact_id="c1", agent_id="a1"), at=1)
+    c.do(cmd.Complete(contact_id="c1", agent_id="a1"), at=10)
+    out = c.tick(40)
+    assert isinstance(out[0], ev.WrapUpFinished) and out[0].timed_out and out[0].at == 40
+    assert c.engine.agents["a1"].activity == "available"
+
+
+def test_gaining_a_skill_reexamines_the_backlog() -> None:
+    c = Center(QueueSpec(id="q"))
+    c.agent("a1")
+    c.call("c1", skills=(("spanish", 3),))
+    assert c.offers() == []
+    c.do(cmd.ConfigureAgent(agent=AgentSpec(id="a1", skills=(("spanish", 5),), capacity=VOICE)))
+    assert c.offers() == [("c1", "a1")]
+
+
+def test_default_capacity_voice_exclusive_three_chats_five_emails_mixed_by_weight() -> None:
+    chat = Channel.CHAT
+    email = Channel.EMAIL
+    c = Center(QueueSpec(id="q"))
+    c.agent("a1", capacity=Capacity())
+    for i in range(4):
+        c.call(f"chat{i}", channel=chat)
+    assert len(c.offers()) == 3  # three chats at most
+    agent = c.engine.agents["a1"]
+    assert agent.counts[chat] == 3 and not agent.has_room(Channel.VOICE)
+    d = Center(QueueSpec(id="q"))
+    d.agent("a1", capacity=Capacity())
+    d.call("chat", channel=chat)
+    for i in range(5):
+        d.call(f"mail{i}", channel=email)
+    # one chat (20 units) + three e-mails (36) fit in 60; a fourth e-mail does not
+    assert len(d.offers()) == 4
+    d.call("voice", channel=Channel.VOICE)
+    assert len(d.offers()) == 4  # voice needs the whole budget
+
+
+def test_transfer_to_queue_and_to_agent_keep_the_history() -> None:
+    c = Center(QueueSpec(id="q"), QueueSpec(id="experts"))
+    c.agent("a1", queues=frozenset({"q"}))
+    c.agent("a2", queues=frozenset({"experts"}))
+    c.call("c1")
+    c.do(cmd.Accept(contact_id="c1", agent_id="a1"), at=1)
+    c.do(cmd.Transfer(contact_id="c1", agent_id="a1", to_queue="experts"), at=5)
+    assert c.offers()[-1] == ("c1", "a2")
+    c.do(cmd.Accept(contact_id="c1", agent_id="a2"), at=6)
+    c.do(cmd.Transfer(contact_id="c1", agent_id="a2", to_agent="a1"), at=8)
+    contact = c.engine.contacts["c1"]
+    assert contact.state is ContactState.OFFERED and contact.agent == "a1"
+    assert contact.transfers == 2
+    assert [h[1] for h in contact.history] == [
+        "queued",
+        "offered",
+        "connected",
+        "transferred",
+        "offered",
+        "connected",
+        "transferred",
+        "offered",
+    ]
+
+
+def test_standby_queue_overflows_waiting_contacts_and_stops_offers() -> None:
+    q = QueueSpec(id="q", on_standby=OverflowAction.OVERFLOW, overflow_to="backup")
+    c = Center(q, QueueSpec(id="backup"))
+    c.call("c1", at=0)
+    c.do(cmd.SetQueueStandby(queue_id="q", standby=True), at=5)
+    assert c.waiting("backup") == ["c1"] and c.waiting("q") == []
+    c.do(cmd.SetQueueStandby(queue_id="q", standby=False), at=6)
+    c.agent("a1", queues=frozenset({"q"}))
+    c.call("c2", at=7)
+    assert c.offers() == [("c2", "a1")]
+
+
+def test_channel_standby_keeps_contacts_in_place_and_resumes() -> None:
+    c = Center(QueueSpec(id="q", channels=frozenset({Channel.EMAIL})))
+    c.do(cmd.SetChannelStandby(channel=Channel.EMAIL, standby=True))
+    c.agent("a1", capacity=Capacity.only(Channel.EMAIL))
+    c.call("m1", channel=Channel.EMAIL)
+    assert c.offers() == [] and c.waiting() == ["m1"]
+    c.do(cmd.SetChannelStandby(channel=Channel.EMAIL, standby=False))
+    assert c.offers() == [("m1", "a1")]
+
+
+def test_max_wait_offers_a_callback_that_keeps_the_place() -> None:
+    q = QueueSpec(
+        id="q",
+        channels=frozenset({Channel.VOICE, Channel.CALLBACK}),
+        max_wait=300,
+        on_max_wait=OverflowAction.CALLBACK,
+    )
+    c = Center(q)
+    c.call("c1", at=0, customer="alice")
+    c.call("c2", at=100)
+    c.tick(300)
+    assert c.engine.ended == {"callback": 1}
+    cb = c.engine.contacts["c1-cb"]
+    assert cb.channel is Channel.CALLBACK and cb.arrived_at == 0 and cb.customer == "alice"
+    assert c.waiting() == ["c1-cb", "c2"]  # the callback stands where the caller stood
+
+
+def test_abandon_of_a_connected_call_completes_it() -> None:
+    c = Center(QueueSpec(id="q", wrap_up=10))
+    c.agent("a1")
+    c.call("c1")
+    c.do(cmd.Accept(contact_id="c1", agent_id="a1"), at=1)
+    c.do(cmd.Abandon(contact_id="c1"), at=50)
+    assert c.state("c1") is ContactState.WRAP_UP
+
+
+def test_refusals_are_named_and_change_nothing() -> None:
+    c = Center(QueueSpec(id="q"))
+    c.agent("a1")
+    seq = c.engine.seq
+    with pytest.raises(cmd.CommandRejected, match="no contact 'nope'"):
+        c.do(cmd.Accept(contact_id="nope", agent_id="a1"))
+    with pytest.raises(cmd.CommandRejected, match="no queue 'elsewhere'"):
+        c.call("c1", queue="elsewhere")
+    c.call("c1")
+    with pytest.raises(InvalidTransition, match="contact cannot"):
+        c.do(cmd.Complete(contact_id="c1", agent_id="a1"))
+    with pytest.raises(cmd.CommandRejected, match="still holds"):
+        c.do(cmd.LogOut(agent_id="a1"))
+    with pytest.raises(InvalidTransition, match="agent cannot log_in while ready"):
+        c.do(cmd.LogIn(agent_id="a1"))
+    assert c.engine.seq == seq + 2  # only the accepted AddContact emitted events
+
+
+def test_same_commands_same_events() -> None:
+    def run() -> list[ev.Event]:
+        c = Center(QueueSpec(id="q", aging_per_s=0.5))
+        c.agent("a1")
+        c.agent("a2")
+        for i in range(20):
+            c.call(f"c{i}", at=i, priority=i % 3)
+        c.tick(100)
+        return c.log
+
+    assert run() == run()
+
+
+def test_ended_contacts_carry_their_reason() -> None:
+    c = Center(QueueSpec(id="q"))
+    c.call("c1")
+    c.do(cmd.Cancel(contact_id="c1", by="supervisor:amel"))
+    ended = [e for e in c.log if isinstance(e, ev.ContactEnded)]
+    assert ended[0].reason is EndReason.CANCELLED and ended[0].by == "supervisor:amel"
