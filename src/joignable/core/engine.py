@@ -18,8 +18,8 @@ the best available agent is offered it. No polling.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from . import commands as cmd
@@ -36,12 +36,9 @@ from .lifecycle import (
 from .matching import IndexedRouter, Router, RoutingState
 from .model import Channel, ContactSpec, EndReason, OverflowAction, QueueSpec
 from .runtime import Agent, Contact, QueueState
+from .state import TIMER_OFFER, TIMER_STEP, TIMER_WRAP, CenterState, EngineStatistics, Timer
 
-#: (due, stamp, kind, contact id, token, target step)
-Timer = tuple[float, int, int, str, int, int]
-
-# Timer kinds
-_OFFER, _WRAP, _STEP, _MAXWAIT = 0, 1, 2, 3
+__all__ = ["Engine", "EngineSettings", "EngineStatistics", "Timer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,39 +50,18 @@ class EngineSettings:
     missed_reason: str = "missed"
 
 
-@dataclass(frozen=True, slots=True)
-class EngineStatistics:
-    seq: int
-    waiting: dict[str, int]
-    longest_wait: dict[str, float]
-    agents: dict[str, int]
-    contacts_in_progress: int
-    ended: dict[str, int]
-    decisions: int
-    timers: int
-    channel_standby: tuple[str, ...] = field(default_factory=tuple)
+class Engine(CenterState):
+    """Decides: `handle(command, now)` validates, emits events and applies them."""
 
-
-class Engine:
     def __init__(
         self,
         settings: EngineSettings | None = None,
         router: Callable[[RoutingState], Router] = IndexedRouter,
     ) -> None:
+        super().__init__(router)
         self.settings = settings or EngineSettings()
-        self.agents: dict[str, Agent] = {}
-        self.contacts: dict[str, Contact] = {}
-        self.queues: dict[str, QueueState] = {}
-        self.channel_standby: set[Channel] = set()
-        self.ended: dict[str, int] = {}
-        self.router: Router = router(self)
-        self.seq = 0
-        self.now = 0.0
-        self._stamp = 0
         self._before = 0.0
-        self._timers: list[Timer] = []
         self._out: list[ev.Event] = []
-        self._apply = self._appliers()
 
     # ------------------------------------------------------------------ public
 
@@ -120,48 +96,6 @@ class Engine:
         engine.handle(command, now)``.
         """
         return self.handle(cmd.Tick(), now) if self.due(now) else []
-
-    def due(self, now: float) -> bool:
-        """Whether a timer is due at `now` (then send a `Tick` first)."""
-        return bool(self._timers) and self._timers[0][0] <= now
-
-    def next_deadline(self) -> float | None:
-        """When the next timer is due, or None."""
-        return self._timers[0][0] if self._timers else None
-
-    def replay(self, events: Iterable[ev.Event]) -> None:
-        """Apply stored events in order (crash recovery, read models)."""
-        for event in events:
-            self.apply(event)
-
-    def apply(self, event: ev.Event) -> None:
-        """Apply one event to the state. The only place state changes."""
-        self.seq = event.seq
-        if event.at > self.now:
-            self.now = event.at
-        self._apply[type(event)](event)
-
-    def statistics(self, now: float | None = None) -> EngineStatistics:
-        now = self.now if now is None else now
-        waiting = {q: len(s.waiting) for q, s in self.queues.items()}
-        longest: dict[str, float] = {}
-        for q, s in self.queues.items():
-            if s.waiting:
-                longest[q] = max(now - self.contacts[e[3]].entered for e in s.waiting)
-        agents: dict[str, int] = {}
-        for a in self.agents.values():
-            agents[a.activity] = agents.get(a.activity, 0) + 1
-        return EngineStatistics(
-            seq=self.seq,
-            waiting=waiting,
-            longest_wait=longest,
-            agents=agents,
-            contacts_in_progress=len(self.contacts),
-            ended=dict(self.ended),
-            decisions=self.router.decisions,
-            timers=len(self._timers),
-            channel_standby=tuple(sorted(self.channel_standby)),
-        )
 
     # ------------------------------------------------------------ emit helpers
 
@@ -263,35 +197,6 @@ class Engine:
             reason=reason_map.get(action, EndReason.CLOSED),
         )
 
-    # ------------------------------------------------------------- timers
-
-    def _push(self, due: float, kind: int, contact_id: str, token: int, target: int = 0) -> None:
-        self._stamp += 1
-        heapq.heappush(self._timers, (due, self._stamp, kind, contact_id, token, target))
-
-    def _timer_live(self, timer: Timer) -> bool:
-        """Whether a timer would still act. A timer's effect always makes its own
-        condition false, so firing it late, or twice, changes nothing."""
-        _, _, kind, contact_id, token, target = timer
-        c = self.contacts.get(contact_id)
-        if c is None:
-            return False
-        if kind == _OFFER:
-            return c.state is ContactState.OFFERED and c.offer_seq == token
-        if kind == _WRAP:
-            return c.state is ContactState.WRAP_UP and c.offer_seq == token
-        if kind == _STEP:
-            return (
-                c.line == token
-                and c.step + 1 == target
-                and c.state in (ContactState.WAITING, ContactState.OFFERED)
-            )
-        return c.line == token and c.state is ContactState.WAITING
-
-    def pending_timers(self) -> list[Timer]:
-        """The timers that would still act, in firing order."""
-        return sorted(t for t in self._timers if self._timer_live(t))
-
     def _fire_timers(self, now: float) -> None:
         timers = self._timers
         start = self._before
@@ -302,13 +207,13 @@ class Engine:
             due, _, kind, contact_id, _, target = timer
             c = self.contacts[contact_id]
             self.now = max(start, due)  # an event happens when its timer was due
-            if kind == _OFFER:
+            if kind == TIMER_OFFER:
                 self._decline(c, self.agents[c.agent], timed_out=True)
-            elif kind == _WRAP:
+            elif kind == TIMER_WRAP:
                 agent = self.agents[c.agent]
                 self._emit(ev.WrapUpFinished, contact_id=c.id, agent_id=agent.id, timed_out=True)
                 self._route_agent(agent)
-            elif kind == _STEP:
+            elif kind == TIMER_STEP:
                 self._emit(ev.ContactStepReached, contact_id=c.id, step=target)
                 if c.state is ContactState.WAITING:
                     self._route_contact(c)
@@ -540,256 +445,3 @@ class Engine:
         cmd.Cancel: _h_cancel,
         cmd.Tick: _h_tick,
     }
-
-    # ------------------------------------------------------- event appliers
-
-    def _appliers(self) -> dict[type[ev.Event], Callable[[Any], None]]:
-        return {
-            ev.QueueConfigured: self._a_queue,
-            ev.AgentConfigured: self._a_agent,
-            ev.QueueStandbySet: self._a_queue_standby,
-            ev.ChannelStandbySet: self._a_channel_standby,
-            ev.AgentLoggedIn: self._a_logged_in,
-            ev.AgentLoggedOut: self._a_logged_out,
-            ev.AgentPresenceChanged: self._a_presence,
-            ev.ContactQueued: self._a_queued,
-            ev.ContactStepReached: self._a_step,
-            ev.ContactOffered: self._a_offered,
-            ev.OfferAccepted: self._a_accepted,
-            ev.OfferDeclined: self._a_declined,
-            ev.AgentMissedTooMany: self._a_missed,
-            ev.ContactCompleted: self._a_completed,
-            ev.WrapUpFinished: self._a_wrapped,
-            ev.ContactTransferred: self._a_transferred,
-            ev.ContactMoved: self._a_moved,
-            ev.ContactPriorityChanged: self._a_priority,
-            ev.ContactEnded: self._a_ended,
-        }
-
-    def _refresh(self, agent: Agent, moved: bool = False) -> None:
-        """Recompute on which channels the agent has room; update the index."""
-        new = agent.open_channels()
-        old = agent.indexed
-        gained = new - old
-        lost = old - new
-        if moved:
-            gained = new
-        if not gained and not lost:
-            return
-        for ch in sorted(gained):
-            self._stamp += 1
-            agent.stamp[ch] = self._stamp
-        agent.indexed = new
-        self.router.reindex(agent, gained, lost, moved)
-
-    def _a_queue(self, e: ev.QueueConfigured) -> None:
-        qs = self.queues.get(e.queue.id)
-        if qs is None:
-            self.queues[e.queue.id] = QueueState(e.queue)
-            return
-        old = qs.spec
-        qs.spec = e.queue
-        if old.aging_per_s != e.queue.aging_per_s:  # re-sort the line under the new aging
-            contacts = [self.contacts[x[3]] for x in qs.waiting]
-            qs.waiting = []
-            for contact in contacts:
-                qs.add(contact)
-        if len(old.steps) != len(e.queue.steps):
-            for entry in qs.waiting:
-                contact = self.contacts[entry[3]]
-                contact.step = min(contact.step, len(e.queue.steps) - 1)
-        for entry in qs.waiting:
-            contact = self.contacts[entry[3]]
-            contact.reqs = contact.requirements(e.queue.steps[contact.step])
-
-    def _a_agent(self, e: ev.AgentConfigured) -> None:
-        agent = self.agents.get(e.agent.id)
-        if agent is None:
-            self.agents[e.agent.id] = Agent(e.agent)
-            return
-        lost = agent.indexed
-        agent.indexed = frozenset()
-        self.router.reindex(agent, frozenset(), lost, False)
-        agent.configure(e.agent)
-        self._refresh(agent)
-
-    def _a_queue_standby(self, e: ev.QueueStandbySet) -> None:
-        qs = self.queues[e.queue_id]
-        qs.spec = _replace_standby(qs.spec, e.standby)
-
-    def _a_channel_standby(self, e: ev.ChannelStandbySet) -> None:
-        if e.standby:
-            self.channel_standby.add(e.channel)
-        else:
-            self.channel_standby.discard(e.channel)
-
-    def _a_logged_in(self, e: ev.AgentLoggedIn) -> None:
-        agent = self.agents[e.agent_id]
-        agent.presence = next_presence(agent.presence, PresenceEvent.LOG_IN)
-        agent.reason = "logged_in"
-        agent.missed = 0
-
-    def _a_logged_out(self, e: ev.AgentLoggedOut) -> None:
-        agent = self.agents[e.agent_id]
-        agent.presence = next_presence(agent.presence, PresenceEvent.LOG_OUT)
-        agent.reason = ""
-        self._refresh(agent)
-
-    def _a_presence(self, e: ev.AgentPresenceChanged) -> None:
-        agent = self.agents[e.agent_id]
-        event = PresenceEvent.GO_READY if e.ready else PresenceEvent.GO_NOT_READY
-        agent.presence = next_presence(agent.presence, event)
-        agent.reason = "" if e.ready else e.reason
-        if e.ready:
-            agent.missed = 0
-        self._refresh(agent)
-
-    def _enter_line(self, contact: Contact) -> None:
-        qs = self.queues[contact.queue]
-        spec = qs.spec
-        contact.reqs = contact.requirements(spec.steps[contact.step])
-        qs.add(contact)
-        if contact.step + 1 < len(spec.steps):
-            nxt = spec.steps[contact.step + 1]
-            self._push(contact.since + nxt.after, _STEP, contact.id, contact.line, contact.step + 1)
-        if spec.max_wait is not None and contact.step == 0:
-            self._push(contact.since + spec.max_wait, _MAXWAIT, contact.id, contact.line)
-
-    def _a_queued(self, e: ev.ContactQueued) -> None:
-        contact = Contact(e.contact, e.at, e.seq, e.entered)
-        self.contacts[contact.id] = contact
-        contact.history.append((e.at, "queued", contact.queue))
-        self._enter_line(contact)
-
-    def _a_step(self, e: ev.ContactStepReached) -> None:
-        contact = self.contacts[e.contact_id]
-        qs = self.queues[contact.queue]
-        contact.step = min(e.step, len(qs.spec.steps) - 1)
-        contact.reqs = contact.requirements(qs.spec.steps[contact.step])
-        contact.declined.clear()
-        contact.history.append((e.at, "step", str(contact.step)))
-        if contact.step + 1 < len(qs.spec.steps):
-            nxt = qs.spec.steps[contact.step + 1]
-            self._push(contact.since + nxt.after, _STEP, contact.id, contact.line, contact.step + 1)
-
-    def _a_offered(self, e: ev.ContactOffered) -> None:
-        contact = self.contacts[e.contact_id]
-        agent = self.agents[e.agent_id]
-        contact.state = next_contact_state(contact.state, ContactEvent.OFFER)
-        self.queues[contact.queue].remove(contact)
-        self._hand_to(contact, agent, e)
-
-    def _hand_to(self, contact: Contact, agent: Agent, e: ev.Event) -> None:
-        contact.agent = agent.id
-        contact.offer_seq = e.seq
-        contact.deadline = getattr(e, "deadline", 0.0)
-        contact.history.append((e.at, "offered", agent.id))
-        agent.offered.add(contact.id)
-        agent.take(contact.channel)
-        agent.last_offer = e.seq
-        self._refresh(agent, moved=True)
-        self._push(contact.deadline, _OFFER, contact.id, e.seq)
-
-    def _a_accepted(self, e: ev.OfferAccepted) -> None:
-        contact = self.contacts[e.contact_id]
-        agent = self.agents[e.agent_id]
-        contact.state = next_contact_state(contact.state, ContactEvent.ACCEPT)
-        contact.history.append((e.at, "connected", agent.id))
-        agent.offered.discard(contact.id)
-        agent.connected.add(contact.id)
-        agent.missed = 0
-
-    def _release(self, contact: Contact, agent: Agent) -> None:
-        agent.offered.discard(contact.id)
-        agent.connected.discard(contact.id)
-        agent.wrapping.discard(contact.id)
-        agent.release(contact.channel)
-        contact.agent = ""
-        self._refresh(agent)
-
-    def _a_declined(self, e: ev.OfferDeclined) -> None:
-        contact = self.contacts[e.contact_id]
-        agent = self.agents[e.agent_id]
-        contact.state = next_contact_state(contact.state, ContactEvent.DECLINE)
-        contact.history.append((e.at, "timed_out" if e.timed_out else "rejected", agent.id))
-        contact.declined.add(agent.id)
-        agent.missed += 1
-        self._release(contact, agent)
-        self.queues[contact.queue].add(contact)  # same entry: back at its original place
-
-    def _a_missed(self, e: ev.AgentMissedTooMany) -> None:
-        self.agents[e.agent_id].missed = 0
-
-    def _a_completed(self, e: ev.ContactCompleted) -> None:
-        contact = self.contacts[e.contact_id]
-        agent = self.agents[e.agent_id]
-        contact.state = next_contact_state(contact.state, ContactEvent.COMPLETE)
-        contact.history.append((e.at, "completed", agent.id))
-        agent.connected.discard(contact.id)
-        agent.wrapping.add(contact.id)
-        contact.offer_seq = e.seq
-        if e.deadline > e.at:
-            self._push(e.deadline, _WRAP, contact.id, e.seq)
-
-    def _a_wrapped(self, e: ev.WrapUpFinished) -> None:
-        contact = self.contacts[e.contact_id]
-        agent = self.agents[e.agent_id]
-        contact.state = next_contact_state(contact.state, ContactEvent.FINISH_WRAP_UP)
-        self._release(contact, agent)
-        self._forget(contact, EndReason.COMPLETED)
-
-    def _a_transferred(self, e: ev.ContactTransferred) -> None:
-        contact = self.contacts[e.contact_id]
-        agent = self.agents[e.from_agent]
-        contact.transfers += 1
-        contact.declined.clear()
-        if e.to_queue:
-            contact.state = next_contact_state(contact.state, ContactEvent.TRANSFER_TO_QUEUE)
-            self._release(contact, agent)
-            contact.history.append((e.at, "transferred", e.to_queue))
-            contact.queue = e.to_queue
-            contact.entered = contact.since = e.at
-            contact.seq = contact.line = e.seq
-            contact.step = 0
-            self._enter_line(contact)
-        else:
-            contact.state = next_contact_state(contact.state, ContactEvent.TRANSFER_TO_AGENT)
-            self._release(contact, agent)
-            contact.history.append((e.at, "transferred", e.to_agent))
-            self._hand_to(contact, self.agents[e.to_agent], e)
-
-    def _a_moved(self, e: ev.ContactMoved) -> None:
-        contact = self.contacts[e.contact_id]
-        contact.state = next_contact_state(contact.state, ContactEvent.MOVE)
-        self.queues[contact.queue].remove(contact)
-        contact.history.append((e.at, "moved", e.queue_id))
-        contact.queue = e.queue_id
-        contact.since = e.at  # steps and max wait restart; the place (entered) is kept
-        contact.line = e.seq
-        contact.step = 0
-        self._enter_line(contact)
-
-    def _a_priority(self, e: ev.ContactPriorityChanged) -> None:
-        contact = self.contacts[e.contact_id]
-        contact.priority = e.priority
-        contact.history.append((e.at, "priority", str(e.priority)))
-        if contact.entry is not None:
-            qs = self.queues[contact.queue]
-            qs.remove(contact)
-            qs.add(contact)
-
-    def _a_ended(self, e: ev.ContactEnded) -> None:
-        contact = self.contacts[e.contact_id]
-        contact.state = next_contact_state(contact.state, ContactEvent.LEAVE)
-        self.queues[contact.queue].remove(contact)
-        if contact.agent:
-            self._release(contact, self.agents[contact.agent])
-        self._forget(contact, e.reason)
-
-    def _forget(self, contact: Contact, reason: EndReason) -> None:
-        del self.contacts[contact.id]
-        self.ended[reason.value] = self.ended.get(reason.value, 0) + 1
-
-
-def _replace_standby(spec: QueueSpec, standby: bool) -> QueueSpec:
-    return replace(spec, standby=standby)
