@@ -261,3 +261,28 @@ def _clamp(share: float) -> float:
     if not math.isfinite(share):
         raise ValueError(f"share must be a finite number, got {share}")
     return min(1.0, max(0.0, share))
+
+
+def settings_from_dict(data: dict[str, object]) -> ThrottleSettings:
+    """`ThrottleSettings` from configuration; raises ValueError naming the field."""
+    known = set(ThrottleSettings.__dataclass_fields__)
+    where = f"throttle {data.get('queue', '?')}->{data.get('site', '?')}"
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"{where}: unknown field(s) {', '.join(unknown)}")
+    for name in ("queue", "site", "target"):
+        if name not in data:
+            raise ValueError(f"{where}: {name} is required")
+    values: dict[str, object] = {}
+    for name, value in data.items():
+        if name in ("queue", "site"):
+            values[name] = str(value)
+        elif name == "min_sample":
+            values[name] = int(str(value))
+        elif value is None:
+            values[name] = None
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            values[name] = float(value)
+        else:
+            raise ValueError(f"{where}: {name} must be a number, got {value!r}")
+    return ThrottleSettings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,443 @@
+"""The live hub: figures, alerts and throttles pushed to every control tower.
+
+Why: a supervisor acts on what the screen shows, so the screen must be at
+most a second behind the engine. The hub is a read model of the runner (it
+sees the replay at start and every durable batch after), keeps a `KpiBook`,
+the alert evaluator and the migration throttles up to date, and pushes one
+compact JSON snapshot to every WebSocket client at once when something
+changed — but at most every `min_interval` (250 ms), and at least every
+`heartbeat` (1 s) so that waits and sliding windows move on a quiet center.
+
+Each message carries `at` (when it was built), `seq` and `event_at` (the
+newest engine event in it) and `oldest_at` (the oldest event that no earlier
+message showed): `received - oldest_at` is the worst staleness of a message,
+which is what the bench measures. A slow client skips snapshots; it never
+makes the others wait. See docs/decisions/0007-live-figures-over-websocket.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from joignable.core import events as ev
+from joignable.core.alerts import AlertEvaluator, AlertEvent, AlertRule
+from joignable.core.kpis import KpiBook, KpiSettings
+from joignable.core.lifecycle import ContactState
+from joignable.core.model import EndReason
+from joignable.core.throttle import ThrottleController, ThrottleEvent, ThrottleSettings
+from joignable.service.notify import Notifier
+from joignable.service.runner import CenterRunner
+
+log = logging.getLogger(__name__)
+
+DIMENSIONS: tuple[tuple[str, str | None], ...] = (
+    ("center", None),
+    ("queue", "queue"),
+    ("channel", "channel"),
+    ("site", "site"),
+    ("outsourcer", "outsourcer"),
+)
+FIELDS = (
+    "offered", "answered", "abandoned", "short_abandons", "waiting", "longest_wait",
+    "answer_rate", "abandonment_rate", "service_level", "service_level_excl_short",
+    "asa", "avg_wait", "aht", "occupancy", "volume",
+)  # fmt: skip
+MAX_WAITING_LISTED = 40
+RECENT_ALERTS = 30
+
+
+def _compact(figures: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in FIELDS:
+        value = figures.get(name)
+        out[name] = round(value, 4) if isinstance(value, float) else value
+    return out
+
+
+class ThrottleBank:
+    """The configured migration throttles, fed from the event stream.
+
+    A throttle "queue Q → site S" sends its share of Q's arrivals to the queue
+    that serves S (`via`, by default `Q@S`); outcomes of contacts in that queue
+    (answered, or abandoned after the short-abandon grace) feed its controller.
+    """
+
+    def __init__(
+        self, throttles: Iterable[ThrottleSettings], now: float, *, grace_s: float = 5.0
+    ) -> None:
+        self.controllers = {t.queue: ThrottleController(t, now) for t in throttles}
+        self.via = {f"{t.queue}@{t.site}": t.queue for t in throttles_of(self.controllers)}
+        self.grace_s = grace_s
+        self._tracked: dict[str, tuple[str, float]] = {}  # contact -> (throttled queue, entered)
+        self.recent: deque[ThrottleEvent] = deque(maxlen=RECENT_ALERTS)
+
+    def route(self, queue: str) -> str:
+        """The queue a new arrival for `queue` should enter."""
+        controller = self.controllers.get(queue)
+        if controller is None:
+            return queue
+        settings = controller.settings
+        return f"{settings.queue}@{settings.site}" if controller.route() else queue
+
+    def apply(self, event: ev.Event) -> None:
+        if isinstance(event, ev.ContactQueued) and event.contact.queue in self.via:
+            self._tracked[event.contact.id] = (self.via[event.contact.queue], event.at)
+        elif isinstance(event, ev.OfferAccepted):
+            tracked = self._tracked.pop(event.contact_id, None)
+            if tracked is not None:
+                self.controllers[tracked[0]].observe(event.at, False)
+        elif isinstance(event, ev.ContactEnded):
+            tracked = self._tracked.pop(event.contact_id, None)
+            abandoned = event.reason is EndReason.ABANDONED
+            if tracked is not None and abandoned and event.at - tracked[1] >= self.grace_s:
+                self.controllers[tracked[0]].observe(event.at, True)
+
+    def decide(self, now: float) -> list[ThrottleEvent]:
+        out: list[ThrottleEvent] = []
+        for controller in self.controllers.values():
+            out.extend(controller.decide(now))
+        self.recent.extend(out)
+        return out
+
+    def as_list(self, now: float) -> list[dict[str, Any]]:
+        return [
+            {k: (round(v, 4) if isinstance(v, float) else v) for k, v in vars_of(c, now).items()}
+            for c in self.controllers.values()
+        ]
+
+
+def throttles_of(controllers: dict[str, ThrottleController]) -> list[ThrottleSettings]:
+    return [c.settings for c in controllers.values()]
+
+
+def vars_of(controller: ThrottleController, now: float) -> dict[str, Any]:
+    s = controller.statistics(now)
+    return {name: getattr(s, name) for name in s.__dataclass_fields__}
+
+
+class _Client:
+    __slots__ = ("filter", "latest", "ready")
+
+    def __init__(self, filter_: Callable[[dict[str, Any]], dict[str, Any]] | None) -> None:
+        self.filter = filter_
+        self.latest = ""
+        self.ready = asyncio.Event()
+
+
+class LiveHub:
+    """Create it before `runner.start()` (it must see the replay), then `start()`."""
+
+    def __init__(
+        self,
+        runner: CenterRunner,
+        *,
+        rules: Sequence[AlertRule] = (),
+        throttles: Sequence[ThrottleSettings] = (),
+        notifier: Notifier | None = None,
+        kpi_settings: KpiSettings | None = None,
+        timezone: str = "UTC",
+        min_interval: float = 0.25,
+        heartbeat: float = 1.0,
+    ) -> None:
+        self.runner = runner
+        self.book = KpiBook(kpi_settings)
+        self.alerts = AlertEvaluator(rules)
+        self.throttles = ThrottleBank(throttles, runner.clock.now())
+        self.notifier = notifier
+        self.tz = ZoneInfo(timezone)
+        self.min_interval = min_interval
+        self.heartbeat = heartbeat
+        self.sections: dict[str, Callable[[], Any]] = {}
+        self.recent_alerts: deque[dict[str, Any]] = deque(maxlen=RECENT_ALERTS)
+        self._clients: set[_Client] = set()
+        self._dirty = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._seq = 0
+        self._event_at: float | None = None
+        self._oldest: float | None = None
+        self._last: dict[str, Any] | None = None
+        self._pushes = 0
+        self._build_ms = 0.0
+        runner.add_read_model(self.book)
+        runner.add_read_model(self.throttles)
+        runner.subscribe(self._on_batch)
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        self._seq = self.runner.engine.seq
+        self._task = asyncio.create_task(self._pusher(), name="joignable-live")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def add_section(self, name: str, provider: Callable[[], Any]) -> None:
+        """Add `provider()`'s result to every snapshot under `name` (e.g. the demo)."""
+        self.sections[name] = provider
+
+    def poke(self) -> None:
+        """Push a fresh snapshot soon (a section changed outside the engine)."""
+        self._dirty.set()
+
+    def set_rules(self, rules: Sequence[AlertRule]) -> None:
+        for event in self.alerts.set_rules(rules, self.runner.clock.now()):
+            self._alert(event)
+        self._dirty.set()
+
+    # ------------------------------------------------------------ the push loop
+
+    def _on_batch(self, events: Sequence[ev.Event]) -> None:
+        if not events:
+            return
+        if self._oldest is None:
+            self._oldest = events[0].at
+        self._seq = events[-1].seq
+        self._event_at = events[-1].at
+        self._dirty.set()
+
+    async def _pusher(self) -> None:
+        last = 0.0
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._dirty.wait(), timeout=self.heartbeat)
+            pause = last + self.min_interval - time.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
+            self._dirty.clear()
+            last = time.monotonic()
+            try:
+                self.push()
+            except Exception:
+                log.exception("building the live snapshot failed")
+
+    def push(self) -> dict[str, Any]:
+        """Build a snapshot (evaluating alerts and throttles) and send it to every client."""
+        started = time.perf_counter()
+        oldest, self._oldest = self._oldest, None
+        snapshot = self.snapshot(evaluate=True)
+        snapshot["oldest_at"] = oldest
+        self._last = snapshot
+        self._build_ms = (time.perf_counter() - started) * 1000
+        self._pushes += 1
+        shared = ""
+        for client in list(self._clients):
+            if client.filter is None:
+                shared = shared or json.dumps(snapshot, separators=(",", ":"))
+                client.latest = shared
+            else:
+                client.latest = json.dumps(client.filter(snapshot), separators=(",", ":"))
+            client.ready.set()
+        return snapshot
+
+    # ------------------------------------------------------------ the snapshot
+
+    def midnight(self, now: float) -> float:
+        local = datetime.fromtimestamp(now, self.tz)
+        return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+    def figures(self, now: float) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
+        """{"sliding"|"today": {dimension: {member: figures}}}; configured queues,
+        sites and outsourcers are listed even before their first contact."""
+        engine = self.runner.engine
+        known: dict[str, set[str]] = {
+            "queue": set(engine.queues),
+            "site": {a.site for a in engine.agents.values() if a.site},
+            "outsourcer": {a.outsourcer for a in engine.agents.values() if a.outsourcer},
+        }
+        since = self.midnight(now)
+        out: dict[str, dict[str, dict[str, dict[str, Any]]]] = {"sliding": {}, "today": {}}
+        for name, by in DIMENSIONS:
+            sliding = {k: _compact(f.as_dict()) for k, f in self.book.window(now, by=by).items()}
+            today = {
+                k: _compact(f.as_dict())
+                for k, f in self.book.figures(now, by=by, since=since).items()
+            }
+            for member in sorted(known.get(name, ())):
+                sliding.setdefault(member, {})
+                today.setdefault(member, {})
+            out["sliding"][name] = dict(sorted(sliding.items()))
+            out["today"][name] = dict(sorted(today.items()))
+        return out
+
+    def agents(self) -> dict[str, Any]:
+        engine = self.runner.engine
+        by_state: dict[str, int] = {}
+        listed = []
+        for agent in sorted(engine.agents.values(), key=lambda a: a.id):
+            state = agent.activity
+            by_state[state] = by_state.get(state, 0) + 1
+            spec = agent.spec
+            listed.append(
+                {
+                    "id": agent.id,
+                    "name": spec.name,
+                    "site": spec.site,
+                    "outsourcer": spec.outsourcer,
+                    "state": state,
+                    "reason": agent.reason,
+                    "channels": [ch.value for ch, n in spec.capacity.limits if n > 0],
+                    "contacts": len(agent.offered) + len(agent.connected) + len(agent.wrapping),
+                }
+            )
+        return {"by_state": dict(sorted(by_state.items())), "list": listed}
+
+    def waiting(self, now: float) -> list[dict[str, Any]]:
+        engine = self.runner.engine
+        waiting = [c for c in engine.contacts.values() if c.state is ContactState.WAITING]
+        waiting.sort(key=lambda c: c.entered)
+        return [
+            {
+                "id": c.id,
+                "queue": c.queue,
+                "channel": c.channel.value,
+                "priority": c.priority,
+                "waited": round(now - c.entered, 1),
+            }
+            for c in waiting[:MAX_WAITING_LISTED]
+        ]
+
+    def snapshot(self, *, evaluate: bool = False) -> dict[str, Any]:
+        """The current picture. With `evaluate`, alerts and throttles decide first
+        (their events are recorded and notified)."""
+        now = self.runner.clock.now()
+        engine = self.runner.engine
+        figures = self.figures(now)
+        if evaluate:
+            for alert in self.alerts.evaluate(figures, now):
+                self._alert(alert)
+            self.throttles.decide(now)
+        snapshot: dict[str, Any] = {
+            "type": "snapshot",
+            "at": now,
+            "seq": self._seq,
+            "event_at": self._event_at,
+            "figures": figures,
+            "agents": self.agents(),
+            "waiting": self.waiting(now),
+            "standby": {
+                "queues": sorted(q for q, s in engine.queues.items() if s.spec.standby),
+                "channels": sorted(ch.value for ch in engine.channel_standby),
+            },
+            "alerts": {
+                "active": [a.as_dict() for a in self.alerts.active()],
+                "recent": list(self.recent_alerts),
+            },
+            "throttles": {
+                "list": self.throttles.as_list(now),
+                "recent": [e.as_dict() for e in self.throttles.recent],
+            },
+        }
+        for name, provider in self.sections.items():
+            snapshot[name] = provider()
+        return snapshot
+
+    def _alert(self, event: AlertEvent) -> None:
+        self.recent_alerts.appendleft(event.as_dict())
+        if self.notifier is not None:
+            self.notifier.notify(event)
+
+    def statistics(self) -> dict[str, Any]:
+        return {
+            "clients": len(self._clients),
+            "pushes": self._pushes,
+            "last_build_ms": round(self._build_ms, 2),
+            "seq": self._seq,
+            "alerts": self.alerts.statistics().active,
+        }
+
+    # ------------------------------------------------------------ WebSocket clients
+
+    async def serve(
+        self,
+        websocket: WebSocket,
+        view: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> None:
+        """Stream snapshots to an accepted WebSocket until it closes. `view`
+        narrows what this client may see (a scoped supervisor)."""
+        client = _Client(view)
+        self._clients.add(client)
+        last = self._last or self.snapshot()
+        client.latest = json.dumps(view(last) if view else last, separators=(",", ":"))
+        client.ready.set()
+        receiver = asyncio.create_task(self._drain(websocket))
+        try:
+            while not receiver.done():
+                waiter = asyncio.create_task(client.ready.wait())
+                await asyncio.wait({waiter, receiver}, return_when=asyncio.FIRST_COMPLETED)
+                if not waiter.done():
+                    waiter.cancel()
+                    break
+                client.ready.clear()
+                await websocket.send_text(client.latest)
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass
+        finally:
+            self._clients.discard(client)
+            receiver.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await receiver
+
+    @staticmethod
+    async def _drain(websocket: WebSocket) -> None:
+        """Read (and ignore) what the client sends, to notice when it leaves."""
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            while True:
+                message = await websocket.receive()
+                if message.get("type") == "websocket.disconnect":
+                    return
+
+
+def scoped_view(
+    sites: Iterable[str] = (), outsourcer: str = "", queues: Iterable[str] = ()
+) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+    """A view restricted to a supervisor's sites or outsourcer (None: sees all).
+    `queues` lists the queues the outsourcer serves (from the configuration)."""
+    site_set, queue_set = set(sites), set(queues)
+    if not site_set and not outsourcer:
+        return None
+
+    def keep_agent(agent: dict[str, Any]) -> bool:
+        if outsourcer and agent["outsourcer"] != outsourcer:
+            return False
+        return not site_set or agent["site"] in site_set
+
+    def view(snapshot: dict[str, Any]) -> dict[str, Any]:
+        out = dict(snapshot)
+        figures: dict[str, Any] = {}
+        for window, dims in snapshot["figures"].items():
+            mine = dict(dims)
+            if outsourcer:
+                mine["outsourcer"] = {
+                    k: v for k, v in dims["outsourcer"].items() if k == outsourcer
+                }
+                mine["queue"] = {k: v for k, v in dims["queue"].items() if k in queue_set}
+                mine.pop("center", None)
+            if site_set:
+                mine["site"] = {k: v for k, v in dims["site"].items() if k in site_set}
+            figures[window] = mine
+        out["figures"] = figures
+        agents = [a for a in snapshot["agents"]["list"] if keep_agent(a)]
+        by_state: dict[str, int] = {}
+        for agent in agents:
+            by_state[agent["state"]] = by_state.get(agent["state"], 0) + 1
+        out["agents"] = {"by_state": by_state, "list": agents}
+        if outsourcer:
+            out["waiting"] = [w for w in snapshot["waiting"] if w["queue"] in queue_set]
+        return out
+
+    return view
