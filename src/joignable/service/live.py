@@ -211,6 +211,7 @@ class LiveHub:
         self._dirty.set()
 
     async def _pusher(self) -> None:
+        await self.runner.started.wait()  # the replay runs in a thread: not before
         last = 0.0
         while True:
             with contextlib.suppress(TimeoutError):
@@ -324,7 +325,7 @@ class LiveHub:
         snapshot: dict[str, Any] = {
             "type": "snapshot",
             "at": now,
-            "seq": self._seq,
+            "seq": engine.seq,
             "event_at": self._event_at,
             "figures": figures,
             "agents": self.agents(),

@@ -1,0 +1,365 @@
+"""The center configuration: a YAML file (or JSON through the API), validated.
+
+Why: a center is queues, skills, agents, teams, sites and outsourcers that
+people edit by hand; a typo must give `FILE:LINE: field: message`, not a
+traceback or a silently ignored key. Pydantic checks each field; cross
+references (an agent's site, a step's team, an overflow target) are checked
+here; positions come from the YAML node marks. The result is turned into the
+core's frozen specs; `changes()` says which Configure commands a new version
+needs, so applying a configuration live touches only what changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from joignable.core import commands as cmd
+from joignable.core.engine import Engine
+from joignable.core.model import (
+    AgentSpec,
+    Capacity,
+    Channel,
+    OverflowAction,
+    QueueSpec,
+    RoutingStep,
+    Strategy,
+)
+
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")]
+Text = Annotated[str, StringConstraints(max_length=200)]
+Level = Annotated[int, Field(ge=1, le=10)]
+Seconds = Annotated[float, Field(ge=0, le=7 * 86400)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+
+class CenterSection(_Strict):
+    name: Text = "joignable"
+    timezone: Text = "UTC"
+    max_missed_offers: Annotated[int, Field(ge=0, le=100)] = 3
+
+
+class Site(_Strict):
+    id: Id
+    name: Text = ""
+    region: Text = ""
+
+
+class Outsourcer(_Strict):
+    id: Id
+    name: Text = ""
+
+
+class Team(_Strict):
+    id: Id
+    name: Text = ""
+    site: Id | None = None
+
+
+class Step(_Strict):
+    after: Seconds = 0.0
+    levels: dict[Id, Level] = {}
+    teams: list[Id] = []
+    sites: list[Id] = []
+    outsourcers: list[Id] = []
+
+
+class Queue(_Strict):
+    id: Id
+    name: Text = ""
+    channels: list[Channel] = Field(min_length=1)
+    site: Id | None = None
+    outsourcer: Id | None = None
+    strategy: Strategy = Strategy.LONGEST_IDLE
+    aging_per_s: float = Field(0.0, ge=0, le=100)
+    sl_seconds: float = Field(20.0, gt=0, le=86400)
+    sl_target: float = Field(0.8, ge=0, le=1)
+    max_wait: float | None = Field(None, gt=0, le=7 * 86400)
+    on_max_wait: OverflowAction = OverflowAction.KEEP
+    on_standby: OverflowAction = OverflowAction.KEEP
+    overflow_to: Id | None = None
+    offer_timeout: float = Field(20.0, gt=0, le=3600)
+    wrap_up: float = Field(30.0, ge=0, le=3600)
+    steps: list[Step] = Field(default_factory=lambda: [Step()], min_length=1, max_length=20)
+
+
+class Agent(_Strict):
+    id: Id
+    name: Text = ""
+    site: Id | None = None
+    team: Id | None = None
+    outsourcer: Id | None = None
+    skills: dict[Id, Level] = {}
+    languages: list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z-]{2,16}$")]] = []
+    queues: list[Id] = []
+    capacity: dict[Channel, Annotated[int, Field(ge=0, le=60)]] | None = None
+
+
+class CenterConfig(_Strict):
+    """The whole configuration of one center."""
+
+    center: CenterSection = CenterSection()
+    skills: list[Id] = []
+    sites: list[Site] = []
+    outsourcers: list[Outsourcer] = []
+    teams: list[Team] = []
+    queues: list[Queue] = []
+    agents: list[Agent] = []
+    alerts: list[dict[str, Any]] = []  # defined by the alerting module
+    throttles: list[dict[str, Any]] = []  # defined by the migration throttle
+
+    def queue(self, queue_id: str) -> Queue | None:
+        return next((q for q in self.queues if q.id == queue_id), None)
+
+    def agent(self, agent_id: str) -> Agent | None:
+        return next((a for a in self.agents if a.id == agent_id), None)
+
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    loc: Loc
+    message: str
+    file: str = ""
+    line: int | None = None
+
+    @property
+    def field(self) -> str:
+        out = ""
+        for part in self.loc:
+            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        return out or "(document)"
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}: " if self.line is not None else ""
+        return f"{where}{self.field}: {self.message}"
+
+
+class ConfigError(ValueError):
+    """The configuration is not valid; `problems` says where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def check(config: CenterConfig) -> list[Problem]:
+    """Cross-reference problems of an otherwise valid configuration (empty: fine)."""
+    out: list[Problem] = []
+    sites = {s.id for s in config.sites}
+    outsourcers = {o.id for o in config.outsourcers}
+    teams = {t.id for t in config.teams}
+    queues = {q.id for q in config.queues}
+    skills = set(config.skills)
+    for section in ("sites", "outsourcers", "teams", "queues", "agents"):
+        seen: set[str] = set()
+        for i, item in enumerate(getattr(config, section)):
+            if item.id in seen:
+                out.append(Problem((section, i, "id"), f"duplicate id {item.id!r}"))
+            seen.add(item.id)
+
+    def ref(loc: Loc, value: str | None, known: set[str], what: str) -> None:
+        if value is not None and value not in known:
+            out.append(Problem(loc, f"unknown {what} {value!r}"))
+
+    for i, t in enumerate(config.teams):
+        ref(("teams", i, "site"), t.site, sites, "site")
+    for i, q in enumerate(config.queues):
+        ref(("queues", i, "site"), q.site, sites, "site")
+        ref(("queues", i, "outsourcer"), q.outsourcer, outsourcers, "outsourcer")
+        ref(("queues", i, "overflow_to"), q.overflow_to, queues, "queue")
+        if q.overflow_to == q.id:
+            out.append(Problem(("queues", i, "overflow_to"), "a queue cannot overflow to itself"))
+        afters = [s.after for s in q.steps]
+        if afters[0] != 0 or afters != sorted(afters):
+            out.append(Problem(("queues", i, "steps"), "steps must start at 0 s and widen in time"))
+        for j, s in enumerate(q.steps):
+            for name in s.levels:
+                ref(("queues", i, "steps", j, "levels", name), name, skills, "skill")
+            for k, x in enumerate(s.teams):
+                ref(("queues", i, "steps", j, "teams", k), x, teams, "team")
+            for k, x in enumerate(s.sites):
+                ref(("queues", i, "steps", j, "sites", k), x, sites, "site")
+            for k, x in enumerate(s.outsourcers):
+                ref(("queues", i, "steps", j, "outsourcers", k), x, outsourcers, "outsourcer")
+    for i, a in enumerate(config.agents):
+        ref(("agents", i, "site"), a.site, sites, "site")
+        ref(("agents", i, "team"), a.team, teams, "team")
+        ref(("agents", i, "outsourcer"), a.outsourcer, outsourcers, "outsourcer")
+        for name in a.skills:
+            ref(("agents", i, "skills", name), name, skills, "skill")
+        for k, x in enumerate(a.queues):
+            ref(("agents", i, "queues", k), x, queues, "queue")
+    return out
+
+
+def validate(data: Any) -> CenterConfig:
+    """A checked configuration from plain data (parsed YAML or JSON).
+    Raises `ConfigError` (without line numbers)."""
+    try:
+        config = CenterConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError([_problem(e) for e in exc.errors()]) from None
+    problems = check(config)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _problem(error: Any) -> Problem:
+    loc = tuple(p for p in error["loc"] if p != "[key]")
+    return Problem(loc, error["msg"])
+
+
+def parse(text: str, filename: str = "<config>") -> CenterConfig:
+    """Parse and check a YAML configuration. Raises `ConfigError` whose problems
+    carry `filename` and the 1-based line of the offending node."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise ConfigError([Problem((), str(exc.problem or exc), filename, line)]) from None
+    if root is None:
+        return validate({})
+    dupes = list(_duplicate_keys(root, ()))
+    if dupes:
+        raise ConfigError([Problem(loc, "duplicate key", filename, ln) for loc, ln in dupes])
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise ConfigError([Problem((), "the configuration must be a mapping", filename, 1)])
+    try:
+        return validate(data)
+    except ConfigError as exc:
+        located = [Problem(p.loc, p.message, filename, _line(root, p.loc)) for p in exc.problems]
+        raise ConfigError(located) from None
+
+
+def load(path: str | Path) -> CenterConfig:
+    """Read and check a YAML configuration file; raises `ConfigError`, or
+    `OSError` when the file cannot be read."""
+    p = Path(path)
+    return parse(p.read_text(encoding="utf-8"), str(p))
+
+
+def _line(node: yaml.Node, loc: Loc) -> int:
+    line = node.start_mark.line + 1
+    for part in loc:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                    child = value
+                    line = key.start_mark.line + 1
+                    break
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            child = node.value[part]
+            line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line
+
+
+def _duplicate_keys(node: yaml.Node, loc: Loc) -> Iterator[tuple[Loc, int]]:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            name = str(key.value)
+            if name in seen:
+                yield (*loc, name), key.start_mark.line + 1
+            seen.add(name)
+            yield from _duplicate_keys(value, (*loc, name))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from _duplicate_keys(item, (*loc, i))
+
+
+# --- to the core's specs --------------------------------------------------------
+
+
+def queue_spec(q: Queue, *, standby: bool = False) -> QueueSpec:
+    """The core's spec of a configured queue (`standby` is live state, kept)."""
+    steps = tuple(
+        RoutingStep(
+            after=s.after,
+            levels=tuple(sorted(s.levels.items())),
+            teams=frozenset(s.teams),
+            sites=frozenset(s.sites),
+            outsourcers=frozenset(s.outsourcers),
+        )
+        for s in q.steps
+    )
+    return QueueSpec(
+        id=q.id,
+        channels=frozenset(q.channels),
+        steps=steps,
+        strategy=q.strategy,
+        aging_per_s=q.aging_per_s,
+        sl_seconds=q.sl_seconds,
+        sl_target=q.sl_target,
+        max_wait=q.max_wait,
+        on_max_wait=q.on_max_wait,
+        on_standby=q.on_standby,
+        overflow_to=q.overflow_to,
+        offer_timeout=q.offer_timeout,
+        wrap_up=q.wrap_up,
+        standby=standby,
+        site=q.site,
+    )
+
+
+def agent_spec(a: Agent) -> AgentSpec:
+    """The core's spec of a configured agent."""
+    capacity = Capacity.of(dict(a.capacity)) if a.capacity is not None else Capacity()
+    return AgentSpec(
+        id=a.id,
+        name=a.name,
+        skills=tuple(sorted(a.skills.items())),
+        languages=frozenset(a.languages),
+        team=a.team or "",
+        site=a.site or "",
+        outsourcer=a.outsourcer or "",
+        queues=frozenset(a.queues),
+        capacity=capacity,
+    )
+
+
+def changes(
+    old: CenterConfig | None, new: CenterConfig, engine: Engine, *, by: str = ""
+) -> list[cmd.Command]:
+    """Configure commands that bring `engine` to `new`, given that `old` was
+    applied before: a queue or agent is (re)configured when its definition
+    changed or the engine lacks it. Live changes a supervisor made (standby, an
+    agent moved) are kept for definitions the new version does not change."""
+    out: list[cmd.Command] = []
+    before_q = {q.id: q for q in old.queues} if old is not None else {}
+    before_a = {a.id: a for a in old.agents} if old is not None else {}
+    for q in new.queues:
+        live = engine.queues.get(q.id)
+        if live is None or before_q.get(q.id) != q:
+            standby = live.spec.standby if live is not None else False
+            spec = queue_spec(q, standby=standby)
+            if live is None or live.spec != spec:
+                out.append(cmd.ConfigureQueue(queue=spec, by=by))
+    for a in new.agents:
+        agent = engine.agents.get(a.id)
+        if agent is None or before_a.get(a.id) != a:
+            aspec = agent_spec(a)
+            if agent is None or agent.spec != aspec:
+                out.append(cmd.ConfigureAgent(agent=aspec, by=by))
+    return out

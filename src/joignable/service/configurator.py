@@ -1,0 +1,80 @@
+"""Applies a center configuration to the running engine, live.
+
+Why: the configuration lives in a file at start and changes through the API
+afterwards; both must end as ConfigureQueue / ConfigureAgent commands through
+the single writer (so every change is an event with who made it), only for
+what changed, and the version applied is stored so that a restart diffs
+against it instead of undoing what supervisors changed live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from joignable.core import events as ev
+from joignable.core.engine import EngineSettings
+from joignable.service.config import CenterConfig, ConfigError, changes, validate
+from joignable.service.runner import CenterRunner
+from joignable.store.accounts import Accounts
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What applying a configuration did."""
+
+    commands: int
+    events: int
+    kept: tuple[str, ...]  # ids no longer in the configuration but still in the engine
+
+
+class Configurator:
+    """Holds the current configuration; `apply()` makes a new one live."""
+
+    def __init__(self, runner: CenterRunner, accounts: Accounts) -> None:
+        self.runner = runner
+        self.accounts = accounts
+        self.current = CenterConfig()
+        self._lock = asyncio.Lock()
+
+    async def start(self, from_file: CenterConfig | None) -> Applied:
+        """Apply `from_file` (or, without a file, the stored configuration)
+        against the configuration applied last time. Call after the runner started."""
+        stored = await asyncio.to_thread(self.accounts.load_config)
+        previous: CenterConfig | None = None
+        if stored is not None:
+            try:
+                previous = validate(stored.document)
+            except ConfigError as exc:  # written by an older version: re-apply everything
+                log.warning("the stored configuration no longer validates: %s", exc)
+        self.current = previous or CenterConfig()
+        target = from_file or previous or CenterConfig()
+        return await self.apply(target, by="config", previous=previous)
+
+    async def apply(
+        self, config: CenterConfig, *, by: str, previous: CenterConfig | None = None
+    ) -> Applied:
+        """Make `config` live: send the Configure commands it needs, store it.
+        Raises `CommandRejected` / `RunnerUnavailable` from the runner."""
+        async with self._lock:
+            old = previous if previous is not None else self.current
+            engine = self.runner.engine
+            commands = changes(old, config, engine, by=by)
+            results: list[list[ev.Event]] = []
+            if commands:
+                results = await asyncio.gather(*(self.runner.submit(c) for c in commands))
+            settings = EngineSettings(max_missed_offers=config.center.max_missed_offers)
+            self.runner.settings = settings
+            self.runner.engine.settings = settings
+            now = self.runner.clock.now()
+            document = config.model_dump(mode="json")
+            await asyncio.to_thread(self.accounts.save_config, document, by=by, now=now)
+            self.current = config
+            ids = {q.id for q in config.queues} | {a.id for a in config.agents}
+            kept = sorted(
+                x for x in (*self.runner.engine.queues, *self.runner.engine.agents) if x not in ids
+            )
+            return Applied(len(commands), sum(len(r) for r in results), tuple(kept))

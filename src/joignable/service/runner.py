@@ -1,0 +1,320 @@
+"""The single writer of a contact center: one asyncio task owns the engine.
+
+Why: the routing engine is a plain object, not thread-safe and not meant to
+be; every change must be on disk before anyone hears of it. So HTTP handlers
+and channel adapters `await runner.submit(command)`; one task drains the
+queue, handles every waiting command against one `now` (a `Tick` first when a
+time-out is due), appends all their events with ONE `EventLog.append` in a
+thread (group commit: under load a batch grows, the number of fsyncs does
+not), and only then resolves each caller's future with its events or its
+refusal. Subscribers (live KPIs, WebSocket fan-out) see only durable batches.
+If the append fails, the engine is rebuilt from the log, so memory never runs
+ahead of disk, and the callers of that batch get `RunnerUnavailable`.
+See docs/decisions/0005-single-writer-runner-with-group-commit.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from joignable.core import commands as cmd
+from joignable.core import events as ev
+from joignable.core.engine import Engine, EngineSettings
+from joignable.core.lifecycle import InvalidTransition
+from joignable.journal import from_stored, to_stored
+from joignable.service.clock import Clock, SystemClock
+from joignable.store import EventLog
+
+log = logging.getLogger(__name__)
+
+Subscriber = Callable[[Sequence[ev.Event]], Awaitable[None] | None]
+MAX_BATCH = 2_000
+
+
+class RunnerUnavailable(Exception):
+    """The runner is not running, or the store failed; the command was not applied."""
+
+
+class ReadModel(Protocol):
+    def apply(self, event: ev.Event) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerStatistics:
+    running: bool
+    seq: int
+    queued: int  # commands waiting for the writer
+    commands: int  # handled (accepted or refused) since start
+    rejected: int
+    batches: int  # durable appends
+    events: int  # events appended since start
+    largest_batch: int  # most events in one append
+    last_append_ms: float
+    replayed: int  # events replayed at start
+    store_failures: int
+
+
+@dataclass(slots=True)
+class _Item:
+    command: cmd.Command
+    future: asyncio.Future[list[ev.Event]] | None
+
+
+class CenterRunner:
+    """Owns one center's engine; see the module comment.
+
+    `log` must be open; `read_models` are fed every event at replay and after
+    each durable batch, before subscribers are called.
+    """
+
+    def __init__(
+        self,
+        log: EventLog,
+        clock: Clock | None = None,
+        *,
+        settings: EngineSettings | None = None,
+        read_models: Sequence[ReadModel] = (),
+        max_batch: int = MAX_BATCH,
+    ) -> None:
+        self.log = log
+        self.clock: Clock = clock or SystemClock()
+        self.settings = settings
+        self.engine = Engine(settings)
+        self.max_batch = max_batch
+        self._read_models: list[ReadModel] = list(read_models)
+        self._subscribers: list[Subscriber] = []
+        self._queue: asyncio.Queue[_Item | None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._background: set[asyncio.Task[Any]] = set()
+        self.started = asyncio.Event()
+        self._commands = self._rejected = self._batches = self._events = 0
+        self._largest = self._replayed = self._failures = 0
+        self._last_append_ms = 0.0
+
+    # ------------------------------------------------------------ lifecycle
+
+    def add_read_model(self, model: ReadModel) -> None:
+        """Register a read model before `start()` so that it sees the replay."""
+        if self._task is not None:
+            raise RuntimeError("read models must be added before the runner starts")
+        self._read_models.append(model)
+
+    async def start(self) -> None:
+        """Rebuild the engine from the log (crash recovery), then start the writer.
+        Raises `StoreError` if the log cannot be read."""
+        if self._task is not None:
+            raise RuntimeError("the runner is already started")
+        self._replayed = await asyncio.to_thread(self._replay)
+        self._queue = asyncio.Queue()
+        self._task = asyncio.create_task(self._writer(), name="joignable-writer")
+        self._schedule_timer()
+        self.started.set()
+        log.info("runner started at seq %d (%d events replayed)", self.engine.seq, self._replayed)
+
+    def _replay(self) -> int:
+        engine = Engine(self.settings)
+        n = 0
+        for event in from_stored(self.log.read()):
+            engine.apply(event)
+            for model in self._read_models:
+                model.apply(event)
+            n += 1
+        self.engine = engine
+        return n
+
+    async def stop(self) -> None:
+        """Finish the commands already queued, then stop. Harmless twice."""
+        if self._task is None or self._queue is None:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        await self._queue.put(None)
+        await self._task
+        self._task = None
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    # ------------------------------------------------------------ public API
+
+    async def submit(self, command: cmd.Command) -> list[ev.Event]:
+        """Have the engine handle `command`; return its events once durable.
+
+        Raises `CommandRejected` or `InvalidTransition` when the engine refuses
+        (nothing written), `RunnerUnavailable` when stopped or the store failed.
+        """
+        if self._queue is None or not self.running:
+            raise RunnerUnavailable("the center is not running")
+        future: asyncio.Future[list[ev.Event]] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Item(command, future))
+        return await future
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call `callback(events)` with every durable batch, in order; an async
+        callback is run as a task. Returns a function that unsubscribes."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def statistics(self) -> RunnerStatistics:
+        """A frozen snapshot of the writer's counters."""
+        return RunnerStatistics(
+            running=self.running,
+            seq=self.engine.seq,
+            queued=self._queue.qsize() if self._queue is not None else 0,
+            commands=self._commands,
+            rejected=self._rejected,
+            batches=self._batches,
+            events=self._events,
+            largest_batch=self._largest,
+            last_append_ms=self._last_append_ms,
+            replayed=self._replayed,
+            store_failures=self._failures,
+        )
+
+    # ------------------------------------------------------------ the writer
+
+    def _wake(self) -> None:
+        self._timer = None
+        if self._queue is not None:
+            self._queue.put_nowait(_Item(cmd.Tick(), None))
+
+    def _schedule_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        deadline = self.engine.next_deadline()
+        if deadline is None or self._queue is None:
+            return
+        delay = max(0.0, deadline - self.clock.now())
+        self._timer = asyncio.get_running_loop().call_later(delay, self._wake)
+
+    async def _writer(self) -> None:
+        assert self._queue is not None
+        queue = self._queue
+        stopping = False
+        while not stopping:
+            first = await queue.get()
+            items: list[_Item] = []
+            if first is None:
+                stopping = True
+            else:
+                items.append(first)
+            while not stopping and len(items) < self.max_batch and not queue.empty():
+                nxt = queue.get_nowait()
+                if nxt is None:
+                    stopping = True
+                else:
+                    items.append(nxt)
+            if items:
+                await self._run_batch(items)
+                self._schedule_timer()
+        # anything submitted after the stop sentinel is refused
+        while not queue.empty():
+            item = queue.get_nowait()
+            if item is not None and item.future is not None and not item.future.done():
+                item.future.set_exception(RunnerUnavailable("the center is stopping"))
+
+    async def _run_batch(self, items: list[_Item]) -> None:
+        now = self.clock.now()
+        engine = self.engine
+        batch: list[ev.Event] = []
+        outcomes: list[tuple[_Item, list[ev.Event] | BaseException]] = []
+        broken = False
+        rest: list[_Item] = []
+        if engine.due(now):
+            batch.extend(engine.handle(cmd.Tick(), now))
+        for i, item in enumerate(items):
+            if isinstance(item.command, cmd.Tick) and item.future is None:
+                if engine.due(now):
+                    batch.extend(engine.handle(item.command, now))
+                continue
+            self._commands += 1
+            try:
+                events = engine.handle(item.command, now)
+            except (cmd.CommandRejected, InvalidTransition) as exc:
+                self._rejected += 1
+                outcomes.append((item, exc))
+                continue
+            except Exception as exc:  # a bug in the engine: refuse, rebuild after the append
+                log.exception("engine failed on %r", item.command)
+                outcomes.append((item, RunnerUnavailable(f"internal error: {exc}")))
+                broken, rest = True, items[i + 1 :]
+                break
+            batch.extend(events)
+            outcomes.append((item, events))
+        if batch:
+            started = time.perf_counter()
+            try:
+                await asyncio.to_thread(self.log.append, to_stored(batch))
+            except Exception as exc:
+                self._failures += 1
+                log.exception("appending %d events failed; rebuilding from the log", len(batch))
+                await self._recover()
+                failure = RunnerUnavailable(f"the store failed: {exc}")
+                outcomes = [(item, failure) for item, _ in outcomes]
+                batch = []
+            else:
+                self._last_append_ms = (time.perf_counter() - started) * 1000
+                self._batches += 1
+                self._events += len(batch)
+                self._largest = max(self._largest, len(batch))
+        if broken:
+            await self._recover()
+            for item in rest:
+                if item.future is not None:
+                    outcomes.append((item, RunnerUnavailable("refused after an internal error")))
+        for item, outcome in outcomes:
+            fut = item.future
+            if fut is None or fut.done():
+                continue
+            if isinstance(outcome, BaseException):
+                fut.set_exception(outcome)
+            else:
+                fut.set_result(outcome)
+        if batch:
+            self._publish(batch)
+
+    async def _recover(self) -> None:
+        """Throw the in-memory state away and rebuild it from what is durable."""
+        for model in self._read_models:
+            reset = getattr(model, "reset", None)
+            if callable(reset):
+                reset()
+        try:
+            await asyncio.to_thread(self._replay)
+        except Exception:
+            log.exception("rebuilding from the log failed; the runner stops")
+            raise
+
+    def _publish(self, batch: list[ev.Event]) -> None:
+        for model in self._read_models:
+            for event in batch:
+                try:
+                    model.apply(event)
+                except Exception:
+                    log.exception("read model %r failed on %r", model, event)
+        frozen = tuple(batch)
+        for callback in list(self._subscribers):
+            try:
+                result = callback(frozen)
+                if inspect.isawaitable(result):
+                    task = asyncio.ensure_future(result)
+                    self._background.add(task)
+                    task.add_done_callback(self._background.discard)
+            except Exception:
+                log.exception("subscriber %r failed", callback)

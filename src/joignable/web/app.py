@@ -1,0 +1,203 @@
+"""The web application: `create_app(settings)` builds a FastAPI app for one center.
+
+Why a factory: nothing (engine, database, task) may exist at import time —
+tests start many apps, each on its own database. The lifespan opens the event
+log, builds the services (runner, accounts, auth), starts the runner (which
+replays the log: crash recovery), applies the configuration, and undoes all
+of it at shutdown.
+
+Routers are discovered: every module of `joignable.web.routers` that defines
+`router` is included, so the control tower, agent pages and live feed plug in
+by adding a module. A module may also define `async def startup(app)` —
+called after the services exist and before the runner starts, the place to
+`runner.add_read_model(...)` or `runner.subscribe(...)` — and
+`async def shutdown(app)`, called before the runner stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import os
+import pkgutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import ModuleType
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+import joignable
+from joignable.core.commands import CommandRejected
+from joignable.core.engine import EngineSettings
+from joignable.core.lifecycle import InvalidTransition
+from joignable.service.clock import SystemClock
+from joignable.service.config import ConfigError, load
+from joignable.service.configurator import Configurator
+from joignable.service.contacts import ContactIndex
+from joignable.service.runner import CenterRunner, RunnerUnavailable
+from joignable.store import EventLog, StoreError
+from joignable.store.accounts import Accounts
+from joignable.web.auth import Auth, LoginRequired, User, require_role
+from joignable.web.state import STATIC_DIR, TEMPLATES_DIR, Services, Settings
+
+log = logging.getLogger(__name__)
+
+SECRET_ENV = "JOIGNABLE_SECRET"
+
+
+def router_modules() -> list[ModuleType]:
+    """Every module of `joignable.web.routers`, imported, in name order."""
+    package = importlib.import_module("joignable.web.routers")
+    names = sorted(m.name for m in pkgutil.iter_modules(package.__path__))
+    return [importlib.import_module(f"joignable.web.routers.{name}") for name in names]
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """A FastAPI app serving the center described by `settings` (see `Settings`).
+    Nothing is opened before the app starts (its lifespan)."""
+    modules = router_modules()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await _start_services(settings, app.state.templates)
+        app.state.services = services
+        started: list[ModuleType] = []
+        try:
+            for module in modules:
+                hook = getattr(module, "startup", None)
+                if hook is not None:
+                    await hook(app)
+                started.append(module)
+            await services.runner.start()
+            applied = await services.configurator.start(_file_config(settings))
+            log.info("configuration applied: %d command(s)", applied.commands)
+            yield
+        finally:
+            for module in reversed(started):
+                hook = getattr(module, "shutdown", None)
+                if hook is not None:
+                    try:
+                        await hook(app)
+                    except Exception:
+                        log.exception("shutdown of %s failed", module.__name__)
+            await services.runner.stop()
+            services.log.close()
+            app.state.services = None
+
+    app = FastAPI(
+        title="joignable",
+        version=joignable.__version__,
+        description="Omnichannel contact-center engine: configuration, contacts, "
+        "agent and supervisor actions. Authenticate with POST /api/auth/token, "
+        "then send `Authorization: Bearer <token>`.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.services = None
+    app.state.templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    for module in modules:
+        router = getattr(module, "router", None)
+        if router is not None:
+            app.include_router(router)
+    if not any(getattr(r, "path", None) == "/" for r in app.routes):
+        app.add_api_route("/", _home, methods=["GET"], include_in_schema=False)
+    _install_error_handlers(app)
+    return app
+
+
+def _file_config(settings: Settings) -> Any:
+    if settings.config is not None:
+        return settings.config
+    if settings.config_path is not None:
+        return load(settings.config_path)
+    return None
+
+
+async def _start_services(settings: Settings, templates: Jinja2Templates) -> Services:
+    file_config = _file_config(settings)  # fail early on a bad file, before opening anything
+    clock = settings.clock or SystemClock()
+    event_log = await asyncio.to_thread(
+        EventLog.open, settings.database_url, tenant=settings.tenant
+    )
+    try:
+        accounts = Accounts(event_log.engine, settings.tenant)
+        secret = settings.secret or os.environ.get(SECRET_ENV, "").strip()
+        if not secret:
+            secret = await asyncio.to_thread(accounts.secret, "session")
+        contacts = ContactIndex()
+        engine_settings = None
+        if file_config is not None:
+            engine_settings = EngineSettings(max_missed_offers=file_config.center.max_missed_offers)
+        runner = CenterRunner(event_log, clock, settings=engine_settings, read_models=[contacts])
+        auth = Auth(
+            accounts,
+            secret,
+            clock,
+            token_ttl=settings.token_ttl,
+            session_ttl=settings.session_ttl,
+            secure_cookies=settings.secure_cookies,
+        )
+        return Services(
+            settings=settings,
+            clock=clock,
+            log=event_log,
+            accounts=accounts,
+            runner=runner,
+            contacts=contacts,
+            configurator=Configurator(runner, accounts),
+            auth=auth,
+            templates=templates,
+        )
+    except BaseException:
+        event_log.close()
+        raise
+
+
+async def _home(
+    request: Request, user: User = Depends(require_role("admin", "supervisor", "agent", page=True))
+) -> HTMLResponse:
+    """Landing page when no other module serves `/`."""
+    templates: Jinja2Templates = request.app.state.templates
+    csrf = request.cookies.get("joignable_csrf", "")
+    return templates.TemplateResponse(request, "signed_in.html", {"user": user, "csrf_token": csrf})
+
+
+def _error(status: int, detail: Any) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def rejected(_: Request, exc: Exception) -> Response:
+        return _error(409, str(exc))
+
+    async def unavailable(_: Request, exc: Exception) -> Response:
+        log.warning("service unavailable: %s", exc)
+        return _error(503, "the center is temporarily unavailable; retry")
+
+    async def bad_config(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ConfigError)
+        problems = [{"loc": list(p.loc), "msg": p.message} for p in exc.problems]
+        return _error(422, problems)
+
+    async def login_required(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, LoginRequired)
+        return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
+
+    async def internal(request: Request, exc: Exception) -> Response:
+        log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
+        return _error(500, "internal server error")
+
+    app.add_exception_handler(CommandRejected, rejected)
+    app.add_exception_handler(InvalidTransition, rejected)
+    app.add_exception_handler(RunnerUnavailable, unavailable)
+    app.add_exception_handler(StoreError, unavailable)
+    app.add_exception_handler(ConfigError, bad_config)
+    app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(Exception, internal)

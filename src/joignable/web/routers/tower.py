@@ -1,0 +1,213 @@
+"""The control tower: the supervisor's live page, its WebSocket feed, alert history.
+
+Why: supervisors steer the center from one screen. This router plugs into the
+app through the router discovery of `web/app.py`: `startup` builds the live
+hub (KPIs, alert rules and throttles from the configuration, notifications
+from the environment) before the runner replays the log; the page is
+server-rendered and `static/tower.js` fills it from `/tower/ws`; supervisor
+actions go through the REST API with the session's CSRF token.
+
+Notification targets come from the environment (they hold secrets):
+`JOIGNABLE_ALERT_WEBHOOK_URL` + `JOIGNABLE_ALERT_WEBHOOK_SECRET`, and
+`JOIGNABLE_ALERT_SMTP` (host:port) + `JOIGNABLE_ALERT_EMAIL_TO` (comma
+separated) + optional `JOIGNABLE_ALERT_EMAIL_FROM`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, WebSocket
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from joignable.core.alerts import AlertRule, rule_from_dict
+from joignable.core.throttle import ThrottleSettings, settings_from_dict
+from joignable.service.config import CenterConfig, load
+from joignable.service.live import LiveHub, scoped_view
+from joignable.service.notify import AlertHistory, EmailTarget, Notifier, WebhookTarget
+from joignable.web.auth import CSRF_COOKIE, SESSION_COOKIE, User, require_role
+from joignable.web.state import Services, get_services
+
+router = APIRouter()
+supervisor_page = require_role("admin", "supervisor", page=True)
+supervisor_api = require_role("admin", "supervisor")
+anyone_page = require_role("admin", "supervisor", "agent", page=True)
+
+# Alert rules used when the configuration names none: the figures every
+# center watches. A configuration's `alerts:` list replaces them.
+DEFAULT_RULES: tuple[dict[str, Any], ...] = (
+    {"id": "sl-low", "metric": "service_level", "scope": "queue", "comparison": "below",
+     "threshold": 0.7, "clear": 0.78, "hold_s": 20, "min_offered": 10, "severity": "warning",
+     "title": "Service level under 70 %"},
+    {"id": "abandon-high", "metric": "abandonment_rate", "scope": "queue", "threshold": 0.15,
+     "clear": 0.08, "hold_s": 20, "min_offered": 10, "severity": "critical",
+     "title": "Abandonment over 15 %"},
+    {"id": "wait-long", "metric": "longest_wait", "scope": "queue", "threshold": 120,
+     "clear": 60, "hold_s": 10, "severity": "warning", "title": "A contact waits over 2 min"},
+)  # fmt: skip
+
+
+def center_config(services: Services) -> CenterConfig | None:
+    settings = services.settings
+    if settings.config is not None:
+        return settings.config
+    if settings.config_path is not None:
+        return load(settings.config_path)
+    return None
+
+
+def rules_of(config: CenterConfig | None) -> list[AlertRule]:
+    raw = config.alerts if config is not None and config.alerts else DEFAULT_RULES
+    return [rule_from_dict(item) for item in raw]
+
+
+def throttles_of(config: CenterConfig | None) -> list[ThrottleSettings]:
+    return [settings_from_dict(item) for item in (config.throttles if config else [])]
+
+
+def notifier_from_env(history: AlertHistory, center: str) -> Notifier:
+    env = os.environ.get
+    webhooks, emails = [], []
+    if env("JOIGNABLE_ALERT_WEBHOOK_URL"):
+        webhooks.append(
+            WebhookTarget(
+                url=env("JOIGNABLE_ALERT_WEBHOOK_URL", ""),
+                secret=env("JOIGNABLE_ALERT_WEBHOOK_SECRET", ""),
+            )
+        )
+    if env("JOIGNABLE_ALERT_SMTP") and env("JOIGNABLE_ALERT_EMAIL_TO"):
+        host, _, port = env("JOIGNABLE_ALERT_SMTP", "").rpartition(":")
+        emails.append(
+            EmailTarget(
+                host=host or "127.0.0.1",
+                port=int(port or 25),
+                sender=env("JOIGNABLE_ALERT_EMAIL_FROM", "joignable@localhost"),
+                recipients=tuple(
+                    a.strip() for a in env("JOIGNABLE_ALERT_EMAIL_TO", "").split(",") if a.strip()
+                ),
+            )
+        )
+    return Notifier(webhooks=webhooks, emails=emails, history=history, center=center)
+
+
+async def startup(app: FastAPI) -> None:
+    services: Services = app.state.services
+    config = center_config(services)
+    history = AlertHistory(services.log.engine, services.settings.tenant)
+    notifier = notifier_from_env(history, config.center.name if config else "")
+    hub = LiveHub(
+        services.runner,
+        rules=rules_of(config),
+        throttles=throttles_of(config),
+        notifier=notifier,
+        timezone=config.center.timezone if config else "UTC",
+    )
+    app.state.live = hub
+    app.state.alert_history = history
+    app.state.center_config = config
+    await hub.start()
+
+
+async def shutdown(app: FastAPI) -> None:
+    hub: LiveHub | None = getattr(app.state, "live", None)
+    if hub is not None:
+        await hub.stop()
+        if hub.notifier is not None:
+            await hub.notifier.aclose(wait=False)
+
+
+def hub_of(request: Request | WebSocket) -> LiveHub:
+    hub: LiveHub = request.app.state.live
+    return hub
+
+
+def _page(request: Request, template: str, user: User, **extra: Any) -> HTMLResponse:
+    templates = request.app.state.templates
+    config: CenterConfig | None = getattr(request.app.state, "center_config", None)
+    context = {
+        "user": user,
+        "csrf_token": request.cookies.get(CSRF_COOKIE, ""),
+        "center": config.center.name if config else "joignable",
+        **extra,
+    }
+    return templates.TemplateResponse(request, template, context)  # type: ignore[no-any-return]
+
+
+@router.get("/", include_in_schema=False)
+async def home(user: User = Depends(anyone_page)) -> Response:
+    """Supervisors land on the control tower, agents on their desk."""
+    return RedirectResponse("/desk" if user.role == "agent" else "/tower", status_code=303)
+
+
+@router.get("/tower", include_in_schema=False)
+async def tower_page(request: Request, user: User = Depends(supervisor_page)) -> HTMLResponse:
+    """The control tower page (filled live by static/tower.js)."""
+    config: CenterConfig | None = getattr(request.app.state, "center_config", None)
+    channels = sorted({ch.value for q in config.queues for ch in q.channels}) if config else []
+    return _page(request, "tower.html", user, channels=channels)
+
+
+async def session_user(websocket: WebSocket, services: Services) -> User | None:
+    token = websocket.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    user: User | None = await services.auth.resolve(token, "session")
+    return user
+
+
+def view_for(user: User, config: CenterConfig | None) -> Any:
+    if not user.scoped:
+        return None
+    queues = [q.id for q in config.queues if user.may_see_queue(q)] if config else []
+    return scoped_view(sites=user.sites, outsourcer=user.outsourcer, queues=queues)
+
+
+@router.websocket("/tower/ws")
+async def tower_feed(websocket: WebSocket) -> None:
+    """Live snapshots for a signed-in supervisor (session cookie)."""
+    services: Services | None = getattr(websocket.app.state, "services", None)
+    user = await session_user(websocket, services) if services is not None else None
+    if user is None or user.role not in ("admin", "supervisor"):
+        await websocket.close(code=4401 if user is None else 4403)
+        return
+    await websocket.accept()
+    await hub_of(websocket).serve(websocket, view_for(user, websocket.app.state.center_config))
+
+
+@router.get("/api/alerts")
+async def alerts_now(request: Request, _: User = Depends(supervisor_api)) -> dict[str, Any]:
+    """Active alerts and the rules in force."""
+    hub = hub_of(request)
+    return {
+        "active": [a.as_dict() for a in hub.alerts.active()],
+        "rules": [
+            {"id": r.id, "title": r.describe(), "metric": r.metric, "scope": r.scope.value,
+             "scope_id": r.scope_id, "comparison": r.comparison.value, "threshold": r.threshold,
+             "clear": r.clear_level, "hold_s": r.hold_s, "severity": r.severity.value,
+             "contract": r.contract}
+            for r in hub.alerts.rules
+        ],
+    }  # fmt: skip
+
+
+@router.get("/api/alerts/history")
+async def alert_history(
+    request: Request,
+    limit: int = Query(50, ge=1, le=1000),
+    _: User = Depends(supervisor_api),
+) -> list[dict[str, Any]]:
+    """The latest alert events, newest first, with their delivery outcomes."""
+    history: AlertHistory = request.app.state.alert_history
+    return await asyncio.to_thread(history.recent, limit)
+
+
+@router.get("/api/live")
+async def live_snapshot(
+    request: Request, user: User = Depends(supervisor_api)
+) -> dict[str, Any]:
+    """The control tower's current snapshot, once (what `/tower/ws` streams)."""
+    snapshot = hub_of(request).snapshot()
+    view = view_for(user, request.app.state.center_config)
+    return view(snapshot) if view else snapshot
