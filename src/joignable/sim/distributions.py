@@ -6,6 +6,7 @@ Poisson arrivals with piecewise-constant rates and surges."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Iterable, Sequence
@@ -105,7 +106,7 @@ def piecewise_rates(
                     cuts.add(t)
         edges = sorted(cuts)
         base = count / (end - start)
-        for a, b in zip(edges, edges[1:], strict=False):
+        for a, b in itertools.pairwise(edges):
             mult = 1.0
             for s in surges:
                 if s.start <= a and b <= s.end:

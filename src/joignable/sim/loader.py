@@ -27,7 +27,7 @@ class _Loader(yaml.SafeLoader):
     """Safe YAML where `10:00` stays the string "10:00" (YAML 1.1 reads it as 600)."""
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        tag = super().resolve(kind, value, implicit)
+        tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
         if kind is yaml.ScalarNode and tag in (_INT, _FLOAT) and ":" in value:
             return _STR
         return tag
@@ -106,10 +106,11 @@ def _child(node: yaml.Node | None, key: str | int) -> yaml.Node | None:
         for k, v in node.value:
             if isinstance(k, yaml.ScalarNode) and k.value == str(key):
                 return v if isinstance(v, yaml.Node) else k
-    elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-        if 0 <= key < len(node.value):
-            child: yaml.Node = node.value[key]
-            return child
+    elif (
+        isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value)
+    ):
+        child: yaml.Node = node.value[key]
+        return child
     return None
 
 
@@ -172,7 +173,9 @@ def _resolve_csv(s: Scenario, node: yaml.Node | None, file: str, base: Path | No
         try:
             text = csv_path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise ScenarioError([Problem(file, line, path, f"cannot read {t.csv}: {exc}")]) from None
+            raise ScenarioError(
+                [Problem(file, line, path, f"cannot read {t.csv}: {exc}")]
+            ) from None
         volumes = _read_volumes(text, str(csv_path), t.queue, t.channel.value)
         traffic.append(t.model_copy(update={"csv": None, "per_interval": volumes}))
     return s.model_copy(update={"traffic": traffic})

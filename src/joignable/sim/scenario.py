@@ -227,7 +227,9 @@ class AgentGroupModel(_Strict):
     shift: ShiftModel
 
     def build(self, agent_id: str, capacity: dict[Channel, int] | None = None) -> AgentSpec:
-        limits = capacity if capacity is not None else self.capacity
+        limits = dict(capacity if capacity is not None else self.capacity or DEFAULT_LIMITS)
+        if Channel.VOICE in limits and Channel.CALLBACK not in limits:
+            limits[Channel.CALLBACK] = limits[Channel.VOICE]  # who takes calls makes callbacks
         return AgentSpec(
             id=agent_id,
             name=agent_id,
@@ -237,7 +239,7 @@ class AgentGroupModel(_Strict):
             site=self.site,
             outsourcer=self.outsourcer,
             queues=frozenset(self.queues),
-            capacity=Capacity.of(dict(limits)) if limits is not None else Capacity.of(DEFAULT_LIMITS),
+            capacity=Capacity.of(limits),
         )
 
 
@@ -353,7 +355,9 @@ def check_references(s: Scenario) -> list[Problem]:
             out.append((("queues", qid, "overflow_to"), f"no queue {q.overflow_to!r}"))
         afters = [st.after for st in q.steps]
         if afters and (afters[0] != 0 or afters != sorted(afters)):
-            out.append((("queues", qid, "steps"), "steps must start at after: 0 and widen in order"))
+            out.append(
+                (("queues", qid, "steps"), "steps must start at after: 0 and widen in order")
+            )
             continue
         try:
             q.build(qid)

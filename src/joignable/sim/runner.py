@@ -1,0 +1,466 @@
+# Why: the digital twin is only worth trusting if it runs the very routing code of
+# production. This runner owns a virtual clock and plays the world around the real
+# `Engine`: customers arrive, wait and give up, agents log in, accept, talk and
+# wrap up, supervisors apply measures — all as the engine's own commands, with a
+# Tick whenever the engine's next timer is due. Every event goes to the real
+# `KpiBook`. There is no second routing implementation here.
+"""Discrete-event simulation of a scenario on the real routing engine and KPI book."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from joignable.core import commands as cmd
+from joignable.core import events as ev
+from joignable.core.engine import Engine
+from joignable.core.kpis import KpiBook, KpiSettings
+from joignable.core.lifecycle import ContactState, Presence
+from joignable.core.model import AgentSpec, Channel, ContactSpec, EndReason, OverflowAction
+
+from .clock import NORMAL, URGENT, VirtualClock
+from .scenario import CallbackOffer, ChannelStandby, MoveAgents, Scenario, seconds_of_day
+from .streams import Stream, build_measures, build_streams
+
+#: Suffix of the twin queue that holds callers who will accept a callback offer.
+CALLBACK_TWIN = "~callback"
+
+_WAITING = (ContactState.WAITING, ContactState.OFFERED)
+
+
+@dataclass
+class RunResult:
+    """One replication: the KPI book and what the runner measured beside it."""
+
+    book: KpiBook
+    epoch: float
+    end: float
+    ready_seconds: dict[float, float]  # interval start → agent-seconds ready (any activity)
+    arrivals: int = 0
+    commands: int = 0
+    events: int = 0
+    self_service: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class _AgentPlan:
+    __slots__ = ("base", "draining", "group", "on_break", "on_shift", "pending")
+
+    def __init__(self, group: str, base: AgentSpec) -> None:
+        self.group = group
+        self.base = base
+        self.on_shift = False
+        self.on_break = False
+        self.pending: AgentSpec | None = None  # a new spec waiting for the agent to be free
+        self.draining = False
+
+
+class Simulation:
+    """One replication of a scenario. `run()` returns a RunResult.
+
+    `seed` and `replication` name every random stream (arrivals, patience, handle
+    and wrap times per traffic line), so two scenarios run with the same seed see
+    the same customers wherever their traffic is the same.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int = 1,
+        replication: int = 0,
+        progress: Callable[[float], None] | None = None,
+    ) -> None:
+        self.s = scenario
+        self.seed = seed
+        self.rep = replication
+        self.progress = progress
+        self.epoch = scenario.epoch()
+        self.t_open = self.epoch + seconds_of_day(scenario.open)
+        self.t_close = self.epoch + seconds_of_day(scenario.close)
+        self.t_end = self.t_close + scenario.drain_minutes * 60.0
+        self.interval = scenario.interval_minutes * 60.0
+        self.clock = VirtualClock(self.epoch)
+        self.engine = Engine()
+        self.book = KpiBook(
+            KpiSettings(
+                interval_s=self.interval,
+                short_abandon_s=scenario.short_abandon_seconds,
+                sl_seconds=scenario.sl_seconds,
+            )
+        )
+        self.streams = build_streams(scenario, self.epoch)
+        self.measures = build_measures(scenario, self.epoch)
+        self.twins: set[str] = set()
+        self.plans: dict[str, _AgentPlan] = {}
+        self.watch: set[str] = set()  # agents waiting to be free (log out, change spec)
+        self.info: dict[str, tuple[float, float, float]] = {}  # contact → handle, wrap, ring
+        self.ready: dict[str, float] = {}  # ready agent → since
+        self.ready_seconds: dict[float, float] = {}
+        self.n_commands = self.n_events = self.n_arrivals = self.n_self = 0
+        self._syncing = False
+        self._handlers: dict[type[ev.Event], Callable[[Any], None]] = {
+            ev.ContactOffered: self._on_offered,
+            ev.OfferAccepted: self._on_accepted,
+            ev.ContactCompleted: self._on_completed,
+            ev.ContactQueued: self._on_queued,
+            ev.ContactEnded: self._on_ended,
+            ev.WrapUpFinished: self._on_wrapped,
+            ev.OfferDeclined: self._on_released,
+            ev.AgentPresenceChanged: self._on_presence,
+            ev.AgentLoggedOut: self._on_logged_out,
+        }
+
+    # ------------------------------------------------------------------ setup
+
+    def _rng(self, purpose: str, index: int) -> random.Random:
+        return random.Random(f"{self.seed}:{self.rep}:{purpose}:{index}")
+
+    def _setup(self) -> None:
+        start = self.epoch
+        callback_queues = {
+            q
+            for m in self.s.measures
+            if isinstance(m, CallbackOffer)
+            for q in (m.queues or list(self.s.queues))
+        }
+        for qid, q in self.s.queues.items():
+            spec = q.build(qid)
+            self._do(cmd.ConfigureQueue(queue=spec), start)
+            if qid in callback_queues:  # the same queue, with the engine's own callback rule
+                twin = dataclasses.replace(
+                    spec,
+                    id=qid + CALLBACK_TWIN,
+                    channels=spec.channels | {Channel.CALLBACK},
+                    on_max_wait=OverflowAction.CALLBACK,
+                )
+                self.twins.add(twin.id)
+                self._do(cmd.ConfigureQueue(queue=twin), start)
+        for gid, g in self.s.agents.items():
+            shift = g.shift
+            breaks = [(seconds_of_day(b.at), b.minutes * 60.0) for b in shift.breaks]
+            for i in range(g.count):
+                aid = f"{gid}-{i + 1:03d}"
+                agent = self._with_twins(g.build(aid))
+                self.plans[aid] = _AgentPlan(gid, agent)
+                self._do(cmd.ConfigureAgent(agent=agent), start)
+                at = self.epoch + seconds_of_day(shift.start)
+                self.clock.schedule(at, self._shift, (aid, True), URGENT)
+                self.clock.schedule(
+                    self.epoch + seconds_of_day(shift.end), self._shift, (aid, False)
+                )
+                lag = (i % max(1, len(breaks) * 4)) * shift.stagger_minutes * 60.0
+                for b_at, length in breaks:
+                    self.clock.schedule(self.epoch + b_at + lag, self._break, (aid, True), URGENT)
+                    self.clock.schedule(self.epoch + b_at + lag + length, self._break, (aid, False))
+        for m in self.s.measures:
+            at = self.epoch + seconds_of_day(m.at)
+            until = self.epoch + seconds_of_day(m.until) if m.until else None
+            if isinstance(m, ChannelStandby):
+                self.clock.schedule(at, self._standby, (m.channel, True), URGENT)
+                if until is not None:
+                    self.clock.schedule(until, self._standby, (m.channel, False), URGENT)
+            elif isinstance(m, MoveAgents):
+                group = self.s.agents[m.group]
+                ids = [a for a, p in self.plans.items() if p.group == m.group][: m.count]
+                self.clock.schedule(at, self._move, (ids, dict(m.capacity)), URGENT)
+                if until is not None:
+                    self.clock.schedule(until, self._move, (ids, group.capacity), URGENT)
+        for stream in self.streams:
+            times = stream.arrivals(self._rng("arrivals", stream.index))
+            rngs = [self._rng(p, stream.index) for p in ("choice", "patience", "handle", "wrap")]
+            self._next_arrival((stream, times, 0, rngs))
+
+    def _with_twins(self, spec: AgentSpec) -> AgentSpec:
+        if not spec.queues or not self.twins:
+            return spec
+        extra = {q + CALLBACK_TWIN for q in spec.queues} & self.twins
+        return dataclasses.replace(spec, queues=spec.queues | extra)
+
+    # ----------------------------------------------------------------- engine
+
+    def _do(self, command: cmd.Command, now: float) -> None:
+        engine = self.engine
+        if engine.due(now):
+            self._dispatch(engine.handle(cmd.Tick(), now))
+        self.n_commands += 1
+        self._dispatch(engine.handle(command, now))
+
+    def _dispatch(self, events: list[ev.Event]) -> None:
+        book = self.book
+        handlers = self._handlers
+        twins = self.twins
+        self.n_events += len(events)
+        for e in events:
+            if twins and isinstance(e, ev.ContactQueued | ev.QueueConfigured):
+                seen = self._untwin(e)
+                if seen is not None:
+                    book.apply(seen)
+            else:
+                book.apply(e)
+            h = handlers.get(type(e))
+            if h is not None:
+                h(e)
+        if self.watch and not self._syncing:
+            for aid in list(self.watch):
+                self._sync(aid)
+
+    def _untwin(self, e: ev.Event) -> ev.Event | None:
+        """The KPI book sees a twin queue's contacts in the queue they belong to."""
+        if isinstance(e, ev.QueueConfigured):
+            return None if e.queue.id in self.twins else e
+        assert isinstance(e, ev.ContactQueued)
+        q = e.contact.queue
+        if q not in self.twins:
+            return e
+        contact = dataclasses.replace(e.contact, queue=q[: -len(CALLBACK_TWIN)])
+        return dataclasses.replace(e, contact=contact)
+
+    # ------------------------------------------------------------- contacts
+
+    def _next_arrival(self, state: tuple[Stream, list[float], int, list[random.Random]]) -> None:
+        stream, times, i, rngs = state
+        if i < len(times):
+            self.clock.schedule(times[i], self._arrive, (stream, times, i, rngs))
+
+    def _arrive(self, state: tuple[Stream, list[float], int, list[random.Random]]) -> None:
+        stream, times, i, rngs = state
+        self._next_arrival((stream, times, i + 1, rngs))
+        now = times[i]
+        self.n_arrivals += 1
+        choice, r_pat, r_handle, r_wrap = rngs
+        u_ivr, u_link, u_success, u_cb = (choice.random() for _ in range(4))
+        patience = stream.patience.sample(r_pat) if stream.patience is not None else math.inf
+        handle = stream.handle.sample(r_handle)
+        wrap = stream.wrap.sample(r_wrap)
+        cid = f"c{self.n_arrivals}"
+        queue, channel = stream.queue, stream.channel
+        m = self.measures
+        if m.ivr and u_ivr < m.ivr_share(now, queue, channel):
+            self.n_self += 1
+            self.book.self_service(now, cid, channel, resolved=True)
+            return
+        share, success = m.link(now, queue, channel) if m.self_service else (0.0, 0.0)
+        if u_link < share:
+            self.n_self += 1
+            self.book.self_service(now, cid, channel, resolved=u_success < success)
+            return
+        offer = m.callback_offer(now, queue, channel) if m.callback else None
+        contact_queue = queue
+        if offer is not None and u_cb < offer[1]:
+            contact_queue = queue + CALLBACK_TWIN
+        for w, factor in stream.patience_factors:
+            if w.covers(now, queue, channel):
+                patience *= factor
+        if m.promised:
+            patience *= m.patience_factor(now, queue, channel)
+        self.info[cid] = (handle, wrap, stream.ring)
+        spec = ContactSpec(
+            id=cid,
+            channel=channel,
+            queue=contact_queue,
+            customer=cid,
+            language=stream.language,
+            skills=stream.skills,
+            priority=stream.priority,
+            arrived_at=now,
+        )
+        if offer is not None and contact_queue != queue:
+            twin = self.engine.queues[contact_queue].spec
+            if twin.max_wait != offer[0]:  # the offer delay of the measure in force
+                self._do(
+                    cmd.ConfigureQueue(queue=dataclasses.replace(twin, max_wait=offer[0])), now
+                )
+        self._do(cmd.AddContact(contact=spec), now)
+        if patience < math.inf:
+            self.clock.schedule(now + patience, self._abandon, cid)
+
+    def _abandon(self, cid: str) -> None:
+        c = self.engine.contacts.get(cid)
+        if c is not None and c.state in _WAITING:
+            self._do(cmd.Abandon(contact_id=cid), self.clock.now)
+
+    def _accept(self, arg: tuple[str, str]) -> None:
+        cid, aid = arg
+        c = self.engine.contacts.get(cid)
+        if c is not None and c.state is ContactState.OFFERED and c.agent == aid:
+            self._do(cmd.Accept(contact_id=cid, agent_id=aid), self.clock.now)
+
+    def _complete(self, arg: tuple[str, str]) -> None:
+        cid, aid = arg
+        c = self.engine.contacts.get(cid)
+        if c is not None and c.state is ContactState.CONNECTED and c.agent == aid:
+            self._do(cmd.Complete(contact_id=cid, agent_id=aid), self.clock.now)
+
+    def _finish(self, arg: tuple[str, str]) -> None:
+        cid, aid = arg
+        c = self.engine.contacts.get(cid)
+        if c is not None and c.state is ContactState.WRAP_UP and c.agent == aid:
+            self._do(cmd.FinishWrapUp(contact_id=cid, agent_id=aid, resolved=True), self.clock.now)
+
+    def _on_offered(self, e: ev.ContactOffered) -> None:
+        ring = self.info.get(e.contact_id, (0.0, 0.0, 0.0))[2]
+        self.clock.schedule(e.at + ring, self._accept, (e.contact_id, e.agent_id))
+
+    def _on_accepted(self, e: ev.OfferAccepted) -> None:
+        handle = self.info.get(e.contact_id, (0.0, 0.0, 0.0))[0]
+        self.clock.schedule(e.at + handle, self._complete, (e.contact_id, e.agent_id))
+
+    def _on_completed(self, e: ev.ContactCompleted) -> None:
+        wrap = self.info.get(e.contact_id, (0.0, 0.0, 0.0))[1]
+        if e.deadline > e.at and e.at + wrap < e.deadline:
+            self.clock.schedule(e.at + wrap, self._finish, (e.contact_id, e.agent_id))
+
+    def _on_queued(self, e: ev.ContactQueued) -> None:
+        origin = dict(e.contact.attributes).get("callback_of")
+        if origin is not None and origin in self.info:
+            self.info[e.contact.id] = self.info.pop(origin)
+
+    def _on_ended(self, e: ev.ContactEnded) -> None:
+        if e.reason is not EndReason.CALLBACK:
+            self.info.pop(e.contact_id, None)
+
+    def _on_wrapped(self, e: ev.WrapUpFinished) -> None:
+        self.info.pop(e.contact_id, None)
+
+    def _on_released(self, e: ev.OfferDeclined) -> None:
+        pass  # agents waiting to be free are re-checked after every batch
+
+    # --------------------------------------------------------------- agents
+
+    def _on_presence(self, e: ev.AgentPresenceChanged) -> None:
+        if e.ready:
+            self.ready.setdefault(e.agent_id, e.at)
+        else:
+            self._unready(e.agent_id, e.at)
+
+    def _on_logged_out(self, e: ev.AgentLoggedOut) -> None:
+        self._unready(e.agent_id, e.at)
+
+    def _unready(self, aid: str, at: float) -> None:
+        since = self.ready.pop(aid, None)
+        if since is not None:
+            self._book_ready(since, at)
+
+    def _book_ready(self, since: float, until: float) -> None:
+        t, step = since, self.interval
+        while t < until:
+            start = (t // step) * step
+            end = min(until, start + step)
+            self.ready_seconds[start] = self.ready_seconds.get(start, 0.0) + end - t
+            t = end
+
+    def _shift(self, arg: tuple[str, bool]) -> None:
+        aid, on = arg
+        self.plans[aid].on_shift = on
+        self._sync(aid)
+
+    def _break(self, arg: tuple[str, bool]) -> None:
+        aid, on = arg
+        self.plans[aid].on_break = on
+        self._sync(aid)
+
+    def _move(self, arg: tuple[list[str], dict[Channel, int] | None]) -> None:
+        ids, capacity = arg
+        for aid in ids:
+            plan = self.plans[aid]
+            group = self.s.agents[plan.group]
+            plan.pending = self._with_twins(group.build(aid, capacity))
+            self._sync(aid)
+
+    def _standby(self, arg: tuple[Channel, bool]) -> None:
+        channel, on = arg
+        self._do(cmd.SetChannelStandby(channel=channel, standby=on), self.clock.now)
+
+    def _sync(self, aid: str) -> None:
+        """Bring the agent's presence in the engine to what its plan wants now."""
+        if self._syncing:
+            return
+        self._syncing = True
+        try:
+            self._sync_one(aid)
+        finally:
+            self._syncing = False
+        plan, agent = self.plans[aid], self.engine.agents[aid]
+        if plan.pending is None and (plan.on_shift or agent.presence is Presence.OFFLINE):
+            self.watch.discard(aid)
+        else:
+            self.watch.add(aid)
+
+    def _sync_one(self, aid: str) -> None:
+        plan = self.plans[aid]
+        agent = self.engine.agents[aid]
+        now = self.clock.now
+        if plan.pending is not None:
+            if agent.holding == 0:
+                spec, plan.pending = plan.pending, None
+                self._do(cmd.ConfigureAgent(agent=spec), now)
+            elif agent.presence is Presence.READY:
+                self._do(cmd.SetNotReady(agent_id=aid, reason="moving"), now)
+                return
+        if not plan.on_shift:
+            if agent.presence is Presence.READY:
+                self._do(cmd.SetNotReady(agent_id=aid, reason="end_of_shift"), now)
+            if agent.presence is not Presence.OFFLINE and agent.holding == 0:
+                self._do(cmd.LogOut(agent_id=aid), now)
+        elif plan.on_break or plan.pending is not None:
+            if agent.presence is Presence.READY:
+                self._do(cmd.SetNotReady(agent_id=aid, reason="break"), now)
+            elif agent.presence is Presence.OFFLINE:
+                self._do(cmd.LogIn(agent_id=aid, ready=False), now)
+        elif agent.presence is Presence.OFFLINE:
+            self._do(cmd.LogIn(agent_id=aid, ready=True), now)
+        elif agent.presence is Presence.NOT_READY:
+            self._do(cmd.SetReady(agent_id=aid), now)
+
+    # ------------------------------------------------------------------- run
+
+    def run(self) -> RunResult:
+        """Simulate from midnight to close + drain; return the replication's result."""
+        self._setup()
+        clock, engine, end = self.clock, self.engine, self.t_end
+        span = max(1.0, end - self.epoch)
+        report_every, n = 2000, 0
+        while True:
+            t = clock.peek()
+            due = engine.next_deadline()
+            if due is not None and (t is None or due <= t):
+                if due > end:
+                    break
+                clock.advance(due)
+                self._dispatch(engine.handle(cmd.Tick(), clock.now))
+                continue
+            if t is None or t > end:
+                break
+            action, arg = clock.pop()
+            action(arg)
+            n += 1
+            if self.progress is not None and n % report_every == 0:
+                self.progress(min(1.0, (clock.now - self.epoch) / span))
+        clock.advance(end)
+        for aid, since in list(self.ready.items()):
+            self._book_ready(since, end)
+            self.ready[aid] = end
+        if self.progress is not None:
+            self.progress(1.0)
+        return RunResult(
+            book=self.book,
+            epoch=self.epoch,
+            end=end,
+            ready_seconds=dict(self.ready_seconds),
+            arrivals=self.n_arrivals,
+            commands=self.n_commands,
+            events=self.n_events,
+            self_service=self.n_self,
+        )
+
+
+def simulate(scenario: Scenario, seed: int = 1, replication: int = 0) -> RunResult:
+    """Run one replication of `scenario`."""
+    return Simulation(scenario, seed, replication).run()
+
+
+__all__ = ["CALLBACK_TWIN", "NORMAL", "RunResult", "Simulation", "simulate"]
