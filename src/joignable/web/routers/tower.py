@@ -204,9 +204,7 @@ async def alert_history(
 
 
 @router.get("/api/live")
-async def live_snapshot(
-    request: Request, user: User = Depends(supervisor_api)
-) -> dict[str, Any]:
+async def live_snapshot(request: Request, user: User = Depends(supervisor_api)) -> dict[str, Any]:
     """The control tower's current snapshot, once (what `/tower/ws` streams)."""
     snapshot = hub_of(request).snapshot()
     view = view_for(user, request.app.state.center_config)

@@ -1,0 +1,281 @@
+// Control tower: renders the live snapshots of /tower/ws and sends supervisor
+// actions to the REST API (session cookie + X-CSRF-Token). Hand-written, no library.
+"use strict";
+(function () {
+  const $ = (sel) => document.querySelector(sel);
+  const state = { window: "sliding", snap: null, received: 0, ws: null, retry: 500 };
+
+  // --- the REST API (the server's routes) ---------------------------------------------
+  function csrf() {
+    const m = document.cookie.match(/(?:^|; )joignable_csrf=([^;]*)/);
+    return m ? decodeURIComponent(m[1]) : document.body.dataset.csrf;
+  }
+  async function call(method, path, body) {
+    const res = await fetch(path, {
+      method, credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) {
+      let detail = res.statusText;
+      try { const j = await res.json(); detail = typeof j.detail === "string" ? j.detail : JSON.stringify(j.detail); } catch (e) { /* not JSON */ }
+      throw new Error(`${res.status}: ${detail}`);
+    }
+    return res.status === 204 ? null : res.json();
+  }
+  const enc = encodeURIComponent;
+  const API = {
+    move: (agent, channel) => call("POST", `/api/supervisor/agents/${enc(agent)}/channels`, { channels: [channel] }),
+    logout: (agent) => call("POST", `/api/supervisor/agents/${enc(agent)}/logout`, {}),
+    queueStandby: (q, on) => call("POST", `/api/supervisor/queues/${enc(q)}/standby`, { standby: on }),
+    channelStandby: (ch, on) => call("POST", `/api/supervisor/channels/${enc(ch)}/standby`, { standby: on }),
+    priority: (c, p) => call("POST", `/api/supervisor/contacts/${enc(c)}/priority`, { priority: p }),
+    outage: (on) => call("POST", "/api/demo/outage", { on }),
+  };
+  async function act(label, fn) {
+    try { await fn(); toast(`${label}: done`); }
+    catch (e) { toast(`${label}: ${e.message}`, true); }
+  }
+  function toast(text, bad) {
+    const t = $("#toast");
+    t.textContent = text;
+    t.className = bad ? "show bad" : "show";
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(() => { t.className = ""; }, 3500);
+  }
+
+  // --- formatting ---------------------------------------------------------------------
+  const pct = (v) => (v === null || v === undefined ? "–" : `${Math.round(v * 1000) / 10} %`);
+  function dur(v) {
+    if (v === null || v === undefined) return "–";
+    const s = Math.round(v);
+    if (s < 60) return `${s} s`;
+    const m = Math.floor(s / 60);
+    return m < 60 ? `${m}:${String(s % 60).padStart(2, "0")}` : `${Math.floor(m / 60)} h ${m % 60}`;
+  }
+  const num = (v) => (v === null || v === undefined ? "–" : String(v));
+  const COLUMNS = [ // [metric, formatter, level(value) -> "", "warn" or "bad"]
+    ["waiting", num, (v) => (v >= 20 ? "bad" : v >= 8 ? "warn" : "")],
+    ["longest_wait", dur, (v) => (v >= 120 ? "bad" : v >= 45 ? "warn" : "")],
+    ["service_level", pct, (v) => (v === null ? "" : v < 0.6 ? "bad" : v < 0.8 ? "warn" : "good")],
+    ["abandonment_rate", pct, (v) => (v === null ? "" : v > 0.15 ? "bad" : v > 0.05 ? "warn" : "good")],
+    ["asa", dur, () => ""],
+    ["aht", dur, () => ""],
+    ["occupancy", pct, (v) => (v === null ? "" : v > 0.92 ? "warn" : "")],
+  ];
+
+  function el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") e.className = v;
+      else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v);
+    }
+    for (const c of children) e.append(c);
+    return e;
+  }
+
+  // Rows are kept and updated in place, so a select being used is not destroyed.
+  function upsert(tbody, id, build) {
+    let row = tbody.querySelector(`tr[data-id="${CSS.escape(id)}"]`);
+    if (!row) { row = build(); row.dataset.id = id; tbody.append(row); }
+    return row;
+  }
+  function prune(tbody, ids) {
+    for (const row of [...tbody.rows]) if (!ids.has(row.dataset.id)) row.remove();
+  }
+  function setCell(cell, text, level) {
+    if (cell.textContent !== text) cell.textContent = text;
+    cell.className = level || "";
+  }
+
+  function alertLevels(snap) {
+    const levels = {};
+    for (const a of snap.alerts.active) levels[`${a.scope}/${a.scope_id}/${a.metric}`] = a.severity === "critical" ? "bad" : "warn";
+    return levels;
+  }
+
+  function renderDimension(dim, members, snap, levels) {
+    const table = document.getElementById(`t-${dim}`);
+    const tbody = table.tBodies[0];
+    const ids = new Set(Object.keys(members));
+    const standby = new Set(dim === "queue" ? snap.standby.queues : dim === "channel" ? snap.standby.channels : []);
+    for (const [id, f] of Object.entries(members)) {
+      const row = upsert(tbody, id, () => {
+        const r = el("tr", {});
+        r.append(el("th", { scope: "row" }, id === "-" ? "(in-house)" : id));
+        for (let i = 0; i < COLUMNS.length + 1; i++) r.append(el("td", {}));
+        if (dim === "queue" || dim === "channel") {
+          const btn = el("button", { type: "button", class: "small-btn", "data-action": "standby" }, "Standby");
+          btn.addEventListener("click", () => {
+            const on = btn.dataset.on !== "1";
+            const fn = dim === "queue" ? API.queueStandby : API.channelStandby;
+            act(`${on ? "Standby" : "Resume"} ${dim} ${id}`, () => fn(id, on));
+          });
+          r.append(el("td", {}, btn));
+        }
+        return r;
+      });
+      COLUMNS.forEach(([metric, fmt, level], i) => {
+        const v = f[metric];
+        const alert = levels[`${dim}/${id}/${metric}`];
+        setCell(row.cells[i + 1], fmt(v), alert || (v === undefined ? "" : level(v)));
+      });
+      setCell(row.cells[COLUMNS.length + 1], `${num(f.offered)} / ${num(f.answered)}`, "");
+      const btn = row.querySelector('button[data-action="standby"]');
+      if (btn) {
+        const on = standby.has(id);
+        btn.dataset.on = on ? "1" : "0";
+        btn.textContent = on ? "Resume" : "Standby";
+        row.classList.toggle("standby", on);
+        row.cells[0].title = on ? "on standby" : "";
+      }
+    }
+    prune(tbody, ids);
+  }
+
+  function renderSummary(snap, levels) {
+    const all = (snap.figures[state.window].center || {}).all || {};
+    const set = (id, text, level) => { const e = document.getElementById(id); e.textContent = text; e.className = `value ${level || ""}`; };
+    set("c-waiting", num(all.waiting), COLUMNS[0][2](all.waiting || 0));
+    set("c-longest", dur(all.longest_wait), COLUMNS[1][2](all.longest_wait || 0));
+    set("c-sl", pct(all.service_level), all.service_level === undefined ? "" : COLUMNS[2][2](all.service_level));
+    set("c-abandon", pct(all.abandonment_rate), all.abandonment_rate === undefined ? "" : COLUMNS[3][2](all.abandonment_rate));
+    set("c-asa", dur(all.asa));
+    set("c-aht", dur(all.aht));
+    set("c-occ", pct(all.occupancy));
+    set("c-offered", num(all.offered));
+  }
+
+  function renderAlerts(snap) {
+    const active = $("#alerts-active");
+    active.replaceChildren();
+    $("#alert-count").textContent = String(snap.alerts.active.length);
+    $("#alert-count").className = "count" + (snap.alerts.active.some((a) => a.severity === "critical") ? " bad" : snap.alerts.active.length ? " warn" : "");
+    if (!snap.alerts.active.length) active.append(el("li", { class: "muted" }, "No alert."));
+    for (const a of snap.alerts.active) {
+      const value = a.value === null ? "" : ` — now ${a.metric.endsWith("rate") || a.metric.startsWith("service") || a.metric === "occupancy" ? pct(a.value) : Math.round(a.value * 10) / 10}`;
+      active.append(el("li", { class: `alert ${a.severity}` },
+        el("strong", {}, `${a.scope} ${a.scope_id}`), ` ${a.title}${value}`,
+        el("span", { class: "muted small" }, ` since ${new Date(a.at * 1000).toLocaleTimeString()}${a.contract ? " · contract" : ""}`)));
+    }
+    const recent = $("#alerts-recent");
+    recent.replaceChildren();
+    const items = [...snap.alerts.recent.map((a) => ({ at: a.at, text: `${a.kind === "AlertRaised" ? "▲" : "▼"} ${a.scope} ${a.scope_id}: ${a.title}`, cls: a.kind === "AlertRaised" ? a.severity : "cleared" })),
+      ...snap.throttles.recent.map((t) => ({ at: t.at, text: `⇄ ${t.queue} → ${t.site}: share ${pct(t.previous)} → ${pct(t.share)}`, cls: "info" }))]
+      .sort((x, y) => y.at - x.at).slice(0, 12);
+    for (const it of items) recent.append(el("li", { class: `alert ${it.cls}` }, `${new Date(it.at * 1000).toLocaleTimeString()} ${it.text}`));
+  }
+
+  function renderAgents(snap) {
+    const tbody = $("#t-agents").tBodies[0];
+    const filter = $("#agent-filter").value.trim().toLowerCase();
+    const channels = JSON.parse(document.body.dataset.channels || "[]");
+    const ids = new Set();
+    for (const a of snap.agents.list) {
+      const text = `${a.id} ${a.name} ${a.site} ${a.outsourcer} ${a.state}`.toLowerCase();
+      if (filter && !text.includes(filter)) continue;
+      ids.add(a.id);
+      const row = upsert(tbody, a.id, () => {
+        const select = el("select", { "aria-label": `channel for ${a.id}` }, ...channels.map((c) => el("option", { value: c }, c)));
+        const move = el("button", { type: "button", class: "small-btn", "data-action": "move" }, "Move");
+        move.addEventListener("click", () => act(`Move ${a.id} to ${select.value}`, () => API.move(a.id, select.value)));
+        const out = el("button", { type: "button", class: "small-btn ghost", "data-action": "logout" }, "Log out");
+        out.addEventListener("click", () => act(`Log out ${a.id}`, () => API.logout(a.id)));
+        return el("tr", {}, el("th", { scope: "row" }, a.name ? `${a.id} · ${a.name}` : a.id), el("td", {}), el("td", {}), el("td", {}),
+          el("td", { class: "actions" }, select, move, out));
+      });
+      setCell(row.cells[1], a.outsourcer ? `${a.site} · ${a.outsourcer}` : a.site, "");
+      setCell(row.cells[2], a.state + (a.reason && a.state === "not_ready" ? ` (${a.reason})` : "") + (a.contacts ? ` · ${a.contacts}` : ""), `state ${a.state}`);
+      setCell(row.cells[3], a.channels.join(", "), "");
+    }
+    prune(tbody, ids);
+    $("#agent-states").textContent = Object.entries(snap.agents.by_state).map(([k, v]) => `${v} ${k}`).join(" · ");
+  }
+
+  function renderWaiting(snap) {
+    const tbody = $("#t-waiting").tBodies[0];
+    const ids = new Set();
+    for (const c of snap.waiting) {
+      ids.add(c.id);
+      const row = upsert(tbody, c.id, () => {
+        const up = el("button", { type: "button", class: "small-btn", "data-action": "priority" }, "Priority +10");
+        up.addEventListener("click", () => {
+          const current = Number(row.dataset.priority || 0);
+          act(`Priority of ${c.id}`, () => API.priority(c.id, current + 10));
+        });
+        const row = el("tr", {}, el("th", { scope: "row" }, c.id), el("td", {}, c.queue), el("td", {}, c.channel), el("td", {}), el("td", {}), el("td", {}, up));
+        return row;
+      });
+      row.dataset.priority = String(c.priority);
+      setCell(row.cells[3], dur(c.waited), COLUMNS[1][2](c.waited));
+      setCell(row.cells[4], String(c.priority), "");
+    }
+    prune(tbody, ids);
+  }
+
+  function renderThrottles(snap) {
+    const box = $("#throttles");
+    box.hidden = !snap.throttles.list.length;
+    const tbody = $("#t-throttles").tBodies[0];
+    tbody.replaceChildren();
+    for (const t of snap.throttles.list) {
+      tbody.append(el("tr", {}, el("th", { scope: "row" }, `${t.queue} → ${t.site}`), el("td", {}, pct(t.share)), el("td", {}, pct(t.target)),
+        el("td", { class: t.abandonment_rate > 0.1 ? "bad" : "" }, `${pct(t.abandonment_rate)} (${t.sample})`), el("td", {}, `▼${t.lowered} ▲${t.raised}`)));
+    }
+  }
+
+  function render() {
+    const snap = state.snap;
+    if (!snap) return;
+    const levels = alertLevels(snap);
+    renderSummary(snap, levels);
+    for (const dim of ["queue", "channel", "site", "outsourcer"]) renderDimension(dim, snap.figures[state.window][dim] || {}, snap, levels);
+    renderAlerts(snap);
+    renderAgents(snap);
+    renderWaiting(snap);
+    renderThrottles(snap);
+    const demo = snap.demo;
+    $("#outage-box").hidden = !demo;
+    if (demo && document.activeElement !== $("#outage")) $("#outage").checked = !!demo.outage;
+    document.body.dataset.seq = String(snap.seq);
+    document.body.dataset.at = String(snap.at);
+  }
+
+  // --- the feed -----------------------------------------------------------------------
+  function connect() {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(`${proto}//${location.host}/tower/ws`);
+    state.ws = ws;
+    ws.onopen = () => { state.retry = 500; $("#conn").textContent = "live"; $("#conn").className = "pill pill-on"; };
+    ws.onmessage = (m) => {
+      state.snap = JSON.parse(m.data);
+      state.received = Date.now();
+      render();
+    };
+    ws.onclose = (e) => {
+      $("#conn").textContent = "reconnecting…"; $("#conn").className = "pill pill-off";
+      if (e.code === 4401) { location.href = "/login?next=/tower"; return; }
+      setTimeout(connect, state.retry);
+      state.retry = Math.min(state.retry * 2, 8000);
+    };
+  }
+  setInterval(() => {
+    if (!state.received) return;
+    const age = (Date.now() - state.received) / 1000;
+    const f = $("#fresh");
+    f.textContent = `updated ${age.toFixed(1)} s ago`;
+    f.className = age > 3 ? "stale" : "muted";
+  }, 250);
+
+  for (const b of document.querySelectorAll(".window-toggle .seg")) {
+    b.addEventListener("click", () => {
+      state.window = b.dataset.window;
+      for (const o of document.querySelectorAll(".window-toggle .seg")) o.classList.toggle("on", o === b);
+      render();
+    });
+  }
+  $("#agent-filter").addEventListener("input", render);
+  $("#outage").addEventListener("change", (e) => act(e.target.checked ? "Outage simulated" : "Outage over", () => API.outage(e.target.checked)));
+  connect();
+})();
