@@ -28,7 +28,7 @@ from joignable.service.config import CenterConfig, load
 from joignable.service.live import LiveHub, scoped_view
 from joignable.service.notify import AlertHistory, EmailTarget, Notifier, WebhookTarget
 from joignable.web.auth import CSRF_COOKIE, SESSION_COOKIE, User, require_role
-from joignable.web.state import Services, get_services
+from joignable.web.state import Services
 
 router = APIRouter()
 supervisor_page = require_role("admin", "supervisor", page=True)

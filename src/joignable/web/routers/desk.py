@@ -1,0 +1,112 @@
+"""The agent desk: an agent's state, current offers and contacts, live.
+
+Why: an agent needs one page to go ready, see an offer ring, accept or reject
+it, end the conversation and close the wrap-up with a code. The page is
+server-rendered; `static/desk.js` listens to `/desk/ws` (the live hub, viewed
+through this agent's eyes: only their own state and contacts) and sends the
+agent actions to the REST API with the session's CSRF token. The full agent
+desktop comes with the digital channels.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, WebSocket
+from fastapi.responses import HTMLResponse
+
+from joignable.core.engine import Engine
+from joignable.web.auth import CSRF_COOKIE, User, require_role
+from joignable.web.routers.tower import hub_of, session_user
+from joignable.web.state import Services
+
+router = APIRouter()
+agent_page = require_role("agent", "admin", "supervisor", page=True)
+
+#: Wrap-up codes offered on the desk (free text is accepted by the API too).
+WRAP_CODES = ("resolved", "follow-up", "information", "complaint", "sale", "other")
+
+
+def desk_state(engine: Engine, agent_id: str, now: float) -> dict[str, Any]:
+    """What the desk shows of one agent, from the engine's live state."""
+    agent = engine.agents.get(agent_id)
+    if agent is None:
+        return {"type": "desk", "agent": None, "at": now, "seq": engine.seq}
+    contacts = []
+    for stage, ids in (
+        ("offered", agent.offered),
+        ("connected", agent.connected),
+        ("wrap_up", agent.wrapping),
+    ):
+        for cid in sorted(ids):
+            c = engine.contacts.get(cid)
+            if c is None:
+                continue
+            contacts.append(
+                {
+                    "id": cid,
+                    "stage": stage,
+                    "channel": c.channel.value,
+                    "queue": c.queue,
+                    "customer": c.customer,
+                    "language": c.language,
+                    "priority": c.priority,
+                    "waited": round(now - c.entered, 1),
+                    "deadline": c.deadline,
+                    "remaining": round(max(0.0, c.deadline - now), 1) if c.deadline else None,
+                }
+            )
+    spec = agent.spec
+    return {
+        "type": "desk",
+        "at": now,
+        "seq": engine.seq,
+        "agent": {
+            "id": agent.id,
+            "name": spec.name,
+            "site": spec.site,
+            "presence": agent.presence.value,
+            "state": agent.activity,
+            "reason": agent.reason,
+            "channels": [ch.value for ch, n in spec.capacity.limits if n > 0],
+        },
+        "contacts": contacts,
+    }
+
+
+@router.get("/desk", include_in_schema=False)
+async def desk_page(
+    request: Request, agent: str = "", user: User = Depends(agent_page)
+) -> HTMLResponse:
+    """The agent desk. Agents see their own; a supervisor may open `?agent=ID`."""
+    agent_id = user.agent_id if user.role == "agent" else (agent or user.agent_id)
+    templates = request.app.state.templates
+    context = {
+        "user": user,
+        "agent_id": agent_id,
+        "csrf_token": request.cookies.get(CSRF_COOKIE, ""),
+        "codes": WRAP_CODES,
+    }
+    return templates.TemplateResponse(request, "desk.html", context)  # type: ignore[no-any-return]
+
+
+@router.websocket("/desk/ws")
+async def desk_feed(websocket: WebSocket) -> None:
+    """The signed-in agent's live state (session cookie)."""
+    services: Services | None = getattr(websocket.app.state, "services", None)
+    user = await session_user(websocket, services) if services is not None else None
+    if user is None or services is None:
+        await websocket.close(code=4401)
+        return
+    wanted = websocket.query_params.get("agent", "")
+    agent_id = user.agent_id if user.role == "agent" else (wanted or user.agent_id)
+    if not agent_id:
+        await websocket.close(code=4403)
+        return
+    engine_of = services.runner
+
+    def view(snapshot: dict[str, Any]) -> dict[str, Any]:
+        return desk_state(engine_of.engine, agent_id, services.clock.now())
+
+    await websocket.accept()
+    await hub_of(websocket).serve(websocket, view)

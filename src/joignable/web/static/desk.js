@@ -1,0 +1,131 @@
+// Agent desk: shows the agent's live state from /desk/ws and sends agent
+// actions to the REST API (session cookie + X-CSRF-Token). Hand-written, no library.
+"use strict";
+(function () {
+  const $ = (sel) => document.querySelector(sel);
+  const agent = document.body.dataset.agent;
+  const codes = JSON.parse(document.body.dataset.codes || "[]");
+  let retry = 500;
+
+  function csrf() {
+    const m = document.cookie.match(/(?:^|; )joignable_csrf=([^;]*)/);
+    return m ? decodeURIComponent(m[1]) : document.body.dataset.csrf;
+  }
+  async function call(path, body) {
+    const res = await fetch(path, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+      body: JSON.stringify(body || {}),
+    });
+    if (!res.ok) {
+      let detail = res.statusText;
+      try { const j = await res.json(); detail = typeof j.detail === "string" ? j.detail : JSON.stringify(j.detail); } catch (e) { /* not JSON */ }
+      throw new Error(`${res.status}: ${detail}`);
+    }
+    return res.status === 204 ? null : res.json();
+  }
+  const base = `/api/agents/${encodeURIComponent(agent)}`;
+  const enc = encodeURIComponent;
+  const API = {
+    login: () => call(`${base}/login`, { ready: true }),
+    ready: () => call(`${base}/ready`),
+    notReady: (reason) => call(`${base}/not-ready`, { reason }),
+    logout: () => call(`${base}/logout`),
+    accept: (c) => call(`${base}/contacts/${enc(c)}/accept`),
+    reject: (c) => call(`${base}/contacts/${enc(c)}/reject`),
+    complete: (c) => call(`${base}/contacts/${enc(c)}/complete`),
+    wrapUp: (c, code, resolved) => call(`${base}/contacts/${enc(c)}/wrap-up`, { code, resolved }),
+  };
+  function toast(text, bad) {
+    const t = $("#toast");
+    t.textContent = text;
+    t.className = bad ? "show bad" : "show";
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(() => { t.className = ""; }, 3500);
+  }
+  async function act(label, fn) {
+    try { await fn(); toast(`${label}: done`); } catch (e) { toast(`${label}: ${e.message}`, true); }
+  }
+  function el(tag, attrs, ...children) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") e.className = v; else e.setAttribute(k, v);
+    }
+    for (const c of children) e.append(c);
+    return e;
+  }
+  function button(label, cls, onclick) {
+    const b = el("button", { type: "button", class: cls }, label);
+    b.addEventListener("click", onclick);
+    return b;
+  }
+
+  const cards = new Map(); // contact id -> card; kept while the stage is the same
+  function card(c) {
+    const key = `${c.id}/${c.stage}`;
+    if (cards.has(key)) return cards.get(key);
+    const node = el("div", { class: `contact-card ${c.stage}`, "data-contact": c.id, "data-stage": c.stage });
+    const title = { offered: "Incoming", connected: "In conversation", wrap_up: "Wrap-up" }[c.stage];
+    node.append(el("div", { class: "title" }, `${title}: ${c.channel} · ${c.queue}`));
+    node.append(el("div", { class: "meta" }));
+    const buttons = el("div", { class: "row-buttons" });
+    if (c.stage === "offered") {
+      buttons.append(button("Accept", "ok", () => act("Accept", () => API.accept(c.id))));
+      buttons.append(button("Reject", "secondary", () => act("Reject", () => API.reject(c.id))));
+    } else if (c.stage === "connected") {
+      buttons.append(button("Complete", "", () => act("Complete", () => API.complete(c.id))));
+    } else {
+      const select = el("select", { "aria-label": "wrap-up code" }, ...codes.map((k) => el("option", { value: k }, k)));
+      const resolved = el("input", { type: "checkbox", id: `res-${c.id}`, checked: "" });
+      buttons.append(select, el("label", { for: `res-${c.id}` }, resolved, " resolved"),
+        button("Finish wrap-up", "ok", () => act("Wrap-up", () => API.wrapUp(c.id, select.value, resolved.checked))));
+    }
+    node.append(buttons);
+    cards.set(key, node);
+    return node;
+  }
+
+  function render(msg) {
+    const a = msg.agent;
+    const st = $("#state");
+    st.textContent = a ? a.state.replace("_", " ") + (a.state === "not_ready" && a.reason ? ` (${a.reason})` : "") : "unknown agent";
+    st.className = `big ${a ? a.state : ""}`;
+    document.body.dataset.state = a ? a.state : "";
+    $("#agent-info").textContent = a ? `${a.id}${a.name ? " · " + a.name : ""} · ${a.site} · ${a.channels.join(", ")}` : "";
+    $("#btn-login").hidden = !a || a.presence !== "offline";
+    $("#btn-ready").hidden = !a || a.presence === "ready" || a.presence === "offline";
+    $("#btn-break").hidden = !a || a.presence !== "ready";
+    $("#btn-logout").hidden = !a || a.presence === "offline";
+    const box = $("#contacts");
+    const live = new Set();
+    const nodes = msg.contacts.map((c) => {
+      live.add(`${c.id}/${c.stage}`);
+      const n = card(c);
+      const meta = [c.customer && `customer ${c.customer}`, `waited ${Math.round(c.waited)} s`, c.priority && `priority ${c.priority}`,
+        c.stage === "offered" && c.remaining !== null && `answer within ${Math.round(c.remaining)} s`].filter(Boolean).join(" · ");
+      n.querySelector(".meta").textContent = meta;
+      return n;
+    });
+    for (const k of [...cards.keys()]) if (!live.has(k)) cards.delete(k);
+    if (nodes.length) box.replaceChildren(...nodes);
+    else box.replaceChildren(el("p", { class: "muted" }, "No contact right now."));
+  }
+
+  function connect() {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(`${proto}//${location.host}/desk/ws?agent=${encodeURIComponent(agent)}`);
+    ws.onopen = () => { retry = 500; $("#conn").textContent = "live"; $("#conn").className = "pill pill-on"; };
+    ws.onmessage = (m) => render(JSON.parse(m.data));
+    ws.onclose = (e) => {
+      $("#conn").textContent = "reconnecting…"; $("#conn").className = "pill pill-off";
+      if (e.code === 4401) { location.href = "/login?next=/desk"; return; }
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 8000);
+    };
+  }
+  $("#btn-login").addEventListener("click", () => act("Log in", API.login));
+  $("#btn-ready").addEventListener("click", () => act("Ready", API.ready));
+  $("#btn-break").addEventListener("click", () => act("Break", () => API.notReady("break")));
+  $("#btn-logout").addEventListener("click", () => act("Log out", API.logout));
+  connect();
+})();
