@@ -92,8 +92,10 @@ def _step(node: Any, key: str | int, path: list[str | int], expr: str) -> Any:
             return node[str(key)]
         known = ", ".join(sorted(map(str, node))) or "none"
         raise OverrideError(f"--set {expr}: {_label(path)}: not found (known: {known})")
-    if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-        return node[key]
+    if isinstance(node, list):
+        if isinstance(key, int) and 0 <= key < len(node):
+            return node[key]
+        raise OverrideError(f"--set {expr}: {_label(path)}: no such item ({len(node)} items)")
     raise OverrideError(f"--set {expr}: {_label(path)}: not found")
 
 
