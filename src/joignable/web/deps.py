@@ -1,0 +1,128 @@
+"""Lookups and scope checks shared by the API routers.
+
+Why: every route that names an agent, a queue or a contact must answer the
+same way — 404 when the id is unknown, 403 when the user may not touch it —
+and build its response from the same views; doing it once here keeps the
+routers to what each endpoint does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import HTTPException
+
+from joignable.core import commands as cmd
+from joignable.core.codec import to_plain
+from joignable.core.events import Event
+from joignable.core.runtime import Agent
+from joignable.service.config import Queue
+from joignable.service.contacts import ContactRecord
+from joignable.web.auth import User
+from joignable.web.state import Services
+
+
+def forbidden(what: str) -> HTTPException:
+    return HTTPException(403, f"{what} is outside your scope")
+
+
+def agent_for(services: Services, user: User, agent_id: str) -> Agent:
+    """The live agent `agent_id` if `user` may see it; 404 unknown, 403 out of scope."""
+    agent = services.runner.engine.agents.get(agent_id)
+    if agent is None:
+        raise HTTPException(404, f"no agent {agent_id!r}")
+    if not user.may_see_agent(agent.spec):
+        if user.role == "agent":
+            raise HTTPException(403, "an agent may act only as themselves")
+        raise forbidden(f"agent {agent_id}")
+    return agent
+
+
+def queue_config(services: Services, queue_id: str) -> Queue | None:
+    return services.configurator.current.queue(queue_id)
+
+
+def queue_for(services: Services, user: User, queue_id: str) -> Queue | None:
+    """Check that queue `queue_id` exists and `user` may see it; return its
+    configuration (None for a queue no longer configured). 404 / 403."""
+    if queue_id not in services.runner.engine.queues:
+        raise HTTPException(404, f"no queue {queue_id!r}")
+    config = queue_config(services, queue_id)
+    if not user.may_see_queue(config):
+        raise forbidden(f"queue {queue_id}")
+    return config
+
+
+def contact_for(services: Services, user: User, contact_id: str) -> ContactRecord:
+    """The contact record if `user` may see it: supervisors through its queue,
+    agents when they handle or handled it. 404 unknown, 403 otherwise."""
+    rec = services.contacts.get(contact_id)
+    if rec is None:
+        raise HTTPException(404, f"no contact {contact_id!r}")
+    if user.role == "agent":
+        handled = rec.agent == user.agent_id or any(
+            h.get("agent_id") == user.agent_id or h.get("to_agent") == user.agent_id
+            for h in rec.history
+        )
+        if not handled:
+            raise HTTPException(403, f"contact {contact_id} is not one of yours")
+        return rec
+    if not user.may_see_queue(queue_config(services, rec.queue)):
+        raise forbidden(f"contact {contact_id}")
+    return rec
+
+
+def agent_view(agent: Agent) -> dict[str, Any]:
+    """An agent as the API shows it: definition and where it stands now."""
+    spec = agent.spec
+    return {
+        "id": agent.id,
+        "name": spec.name,
+        "site": spec.site,
+        "team": spec.team,
+        "outsourcer": spec.outsourcer,
+        "skills": dict(spec.skills),
+        "languages": sorted(spec.languages),
+        "queues": sorted(spec.queues),
+        "capacity": {ch.value: n for ch, n in spec.capacity.limits},
+        "presence": agent.presence.value,
+        "reason": agent.reason,
+        "activity": agent.activity,
+        "offered": sorted(agent.offered),
+        "connected": sorted(agent.connected),
+        "wrapping": sorted(agent.wrapping),
+    }
+
+
+def queue_view(services: Services, queue_id: str) -> dict[str, Any]:
+    """A queue: live spec, configuration names and waiting figures."""
+    engine = services.runner.engine
+    qs = engine.queues[queue_id]
+    config = queue_config(services, queue_id)
+    now = services.clock.now()
+    oldest = max((now - engine.contacts[e[3]].entered for e in qs.waiting), default=0.0)
+    spec = to_plain(qs.spec)
+    return {
+        **spec,
+        "name": config.name if config is not None else "",
+        "outsourcer": config.outsourcer if config is not None else None,
+        "channel_standby": sorted(ch.value for ch in engine.channel_standby),
+        "waiting": len(qs.waiting),
+        "longest_wait": round(max(oldest, 0.0), 3),
+    }
+
+
+def events_out(events: list[Event]) -> dict[str, Any]:
+    """The response of an action: the events it caused, durable."""
+    out = []
+    for event in events:
+        data = to_plain(event)
+        data["event"] = type(event).__name__
+        out.append(data)
+    return {"seq": events[-1].seq if events else None, "events": out}
+
+
+async def run(services: Services, command: cmd.Command) -> dict[str, Any]:
+    """Submit `command` and return `events_out` of its events (409 / 503 raised
+    by the app's error handlers)."""
+    return events_out(await services.runner.submit(command))

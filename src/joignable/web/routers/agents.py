@@ -1,0 +1,191 @@
+"""Agent actions: log in and out, ready / not ready, accept or reject an offer,
+complete, wrap up, transfer.
+
+Why each is its own endpoint: each is one command of the engine, recorded
+with who asked (`by`). An agent may act only as themselves; a supervisor may
+act for an agent of their scope, an admin for anyone (the audit trail then
+names the supervisor).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+
+from joignable.core import commands as cmd
+from joignable.service.config import Id
+from joignable.web.auth import User, require_role
+from joignable.web.deps import agent_for, run
+from joignable.web.state import Services, get_services
+
+router = APIRouter(prefix="/api/agents/{agent_id}", tags=["agent actions"])
+
+actors = require_role("admin", "supervisor", "agent")
+Code = Annotated[str, StringConstraints(max_length=64)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginIn(_Body):
+    ready: bool = False
+
+
+class NotReadyIn(_Body):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "break"
+
+
+class WrapUpIn(_Body):
+    code: Code = ""
+    resolved: bool | None = None
+
+
+class TransferIn(_Body):
+    to_queue: Id | None = None
+    to_agent: Id | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> TransferIn:
+        if (self.to_queue is None) == (self.to_agent is None):
+            raise ValueError("give either to_queue or to_agent")
+        return self
+
+
+def _contact(services: Services, contact_id: str) -> None:
+    if services.contacts.get(contact_id) is None:
+        raise HTTPException(404, f"no contact {contact_id!r}")
+
+
+@router.post("/login")
+async def log_in(
+    agent_id: str,
+    body: LoginIn | None = None,
+    user: User = Depends(actors),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    """Log the agent in (not ready unless `ready`). 409 if already logged in."""
+    agent_for(services, user, agent_id)
+    ready = body.ready if body is not None else False
+    return await run(services, cmd.LogIn(agent_id=agent_id, ready=ready, by=user.name))
+
+
+@router.post("/logout")
+async def log_out(
+    agent_id: str, user: User = Depends(actors), services: Services = Depends(get_services)
+) -> dict[str, Any]:
+    """Log the agent out. 409 while they hold contacts."""
+    agent_for(services, user, agent_id)
+    return await run(services, cmd.LogOut(agent_id=agent_id, by=user.name))
+
+
+@router.post("/ready")
+async def ready(
+    agent_id: str, user: User = Depends(actors), services: Services = Depends(get_services)
+) -> dict[str, Any]:
+    """Ready for offers."""
+    agent_for(services, user, agent_id)
+    return await run(services, cmd.SetReady(agent_id=agent_id, by=user.name))
+
+
+@router.post("/not-ready")
+async def not_ready(
+    agent_id: str,
+    body: NotReadyIn | None = None,
+    user: User = Depends(actors),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    """Not ready, with a reason code (break, training, ...)."""
+    agent_for(services, user, agent_id)
+    reason = body.reason if body is not None else "break"
+    return await run(services, cmd.SetNotReady(agent_id=agent_id, reason=reason, by=user.name))
+
+
+@router.post("/offers/{contact_id}/accept")
+async def accept(
+    agent_id: str,
+    contact_id: str,
+    user: User = Depends(actors),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    """Accept the offered contact. 409 if it is not offered to this agent."""
+    agent_for(services, user, agent_id)
+    _contact(services, contact_id)
+    return await run(services, cmd.Accept(contact_id=contact_id, agent_id=agent_id, by=user.name))
+
+
+@router.post("/offers/{contact_id}/reject")
+async def reject(
+    agent_id: str,
+    contact_id: str,
+    user: User = Depends(actors),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    """Decline the offer: the contact goes back to its place in line."""
+    agent_for(services, user, agent_id)
+    _contact(services, contact_id)
+    return await run(services, cmd.Reject(contact_id=contact_id, agent_id=agent_id, by=user.name))
+
+
+@router.post("/contacts/{contact_id}/complete")
+async def complete(
+    agent_id: str,
+    contact_id: str,
+    user: User = Depends(actors),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    """The conversation ended; wrap-up starts."""
+    agent_for(services, user, agent_id)
+    _contact(services, contact_id)
+    command = cmd.Complete(contact_id=contact_id, agent_id=agent_id, by=user.name)
+    return await run(services, command)
+
+
+@router.post("/contacts/{contact_id}/wrap-up")
+async def wrap_up(
+    agent_id: str,
+    contact_id: str,
+    body: WrapUpIn | None = None,
+    user: User = Depends(actors),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    """Finish wrap-up with a code and whether the request was resolved."""
+    agent_for(services, user, agent_id)
+    _contact(services, contact_id)
+    body = body or WrapUpIn()
+    command = cmd.FinishWrapUp(
+        contact_id=contact_id,
+        agent_id=agent_id,
+        code=body.code,
+        resolved=body.resolved,
+        by=user.name,
+    )
+    return await run(services, command)
+
+
+@router.post("/contacts/{contact_id}/transfer")
+async def transfer(
+    agent_id: str,
+    contact_id: str,
+    body: TransferIn,
+    user: User = Depends(actors),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    """Send a connected contact to another queue (back in line) or to an agent."""
+    agent_for(services, user, agent_id)
+    _contact(services, contact_id)
+    engine = services.runner.engine
+    if body.to_queue is not None and body.to_queue not in engine.queues:
+        raise HTTPException(404, f"no queue {body.to_queue!r}")
+    if body.to_agent is not None and body.to_agent not in engine.agents:
+        raise HTTPException(404, f"no agent {body.to_agent!r}")
+    command = cmd.Transfer(
+        contact_id=contact_id,
+        agent_id=agent_id,
+        to_queue=body.to_queue or "",
+        to_agent=body.to_agent or "",
+        by=user.name,
+    )
+    return await run(services, command)

@@ -1,0 +1,142 @@
+"""The center configuration through the API: the whole document, queues, agents.
+
+Why: supervisors and admins change the center live — a PUT validates the new
+version like the YAML file (422 naming the field), then the configurator sends
+only the Configure commands it needs, each an event recorded with who did it.
+Scoped supervisors read only their part; only admins write.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException
+
+from joignable.service.config import Agent, CenterConfig, Queue, validate
+from joignable.service.configurator import Applied
+from joignable.web.auth import User, require_role
+from joignable.web.deps import agent_for, agent_view, queue_for, queue_view
+from joignable.web.state import Services, get_services
+
+router = APIRouter(tags=["configuration"])
+
+readers = require_role("admin", "supervisor")
+admins = require_role("admin")
+
+
+def _applied(result: Applied) -> dict[str, Any]:
+    return {"commands": result.commands, "events": result.events, "kept": list(result.kept)}
+
+
+def _visible(config: CenterConfig, user: User, services: Services) -> dict[str, Any]:
+    document = config.model_dump(mode="json")
+    if user.role == "admin" or not user.scoped:
+        return document
+    engine = services.runner.engine
+    document["queues"] = [q.model_dump(mode="json") for q in config.queues if user.may_see_queue(q)]
+    document["agents"] = [
+        a.model_dump(mode="json")
+        for a in config.agents
+        if a.id in engine.agents and user.may_see_agent(engine.agents[a.id].spec)
+    ]
+    return document
+
+
+@router.get("/api/config")
+async def get_config(
+    user: User = Depends(readers), services: Services = Depends(get_services)
+) -> dict[str, Any]:
+    """The configuration applied last (a scoped supervisor sees their queues and agents)."""
+    return _visible(services.configurator.current, user, services)
+
+
+@router.put("/api/config")
+async def put_config(
+    config: CenterConfig,
+    user: User = Depends(admins),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    """Replace the configuration and apply it live. 422 names a field that does not fit."""
+    checked = validate(config.model_dump(mode="json"))
+    return _applied(await services.configurator.apply(checked, by=user.name))
+
+
+@router.get("/api/queues")
+async def list_queues(
+    user: User = Depends(readers), services: Services = Depends(get_services)
+) -> list[dict[str, Any]]:
+    """Queues the user may see, with their live figures."""
+    current = services.configurator.current
+    return [
+        queue_view(services, qid)
+        for qid in sorted(services.runner.engine.queues)
+        if user.may_see_queue(current.queue(qid))
+    ]
+
+
+@router.get("/api/queues/{queue_id}")
+async def get_queue(
+    queue_id: str, user: User = Depends(readers), services: Services = Depends(get_services)
+) -> dict[str, Any]:
+    """One queue. 404 if unknown, 403 outside the user's scope."""
+    queue_for(services, user, queue_id)
+    return queue_view(services, queue_id)
+
+
+@router.put("/api/queues/{queue_id}")
+async def put_queue(
+    queue_id: str,
+    queue: Queue,
+    user: User = Depends(admins),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    """Create or replace one queue of the configuration and apply it live."""
+    if queue.id != queue_id:
+        raise HTTPException(422, f"body id {queue.id!r} does not match the path {queue_id!r}")
+    current = services.configurator.current
+    queues = [q for q in current.queues if q.id != queue_id] + [queue]
+    new = validate({**current.model_dump(mode="json"), "queues": _dump(queues)})
+    return _applied(await services.configurator.apply(new, by=user.name))
+
+
+@router.get("/api/agents")
+async def list_agents(
+    user: User = Depends(readers), services: Services = Depends(get_services)
+) -> list[dict[str, Any]]:
+    """Agents the user may see, with their live state."""
+    engine = services.runner.engine
+    return [
+        agent_view(engine.agents[aid])
+        for aid in sorted(engine.agents)
+        if user.may_see_agent(engine.agents[aid].spec)
+    ]
+
+
+@router.get("/api/agents/{agent_id}")
+async def get_agent(
+    agent_id: str,
+    user: User = Depends(require_role("admin", "supervisor", "agent")),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    """One agent with its live state (an agent may read only themselves)."""
+    return agent_view(agent_for(services, user, agent_id))
+
+
+@router.put("/api/agents/{agent_id}")
+async def put_agent(
+    agent_id: str,
+    agent: Agent,
+    user: User = Depends(admins),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    """Create or replace one agent of the configuration and apply it live."""
+    if agent.id != agent_id:
+        raise HTTPException(422, f"body id {agent.id!r} does not match the path {agent_id!r}")
+    current = services.configurator.current
+    agents = [a for a in current.agents if a.id != agent_id] + [agent]
+    new = validate({**current.model_dump(mode="json"), "agents": _dump(agents)})
+    return _applied(await services.configurator.apply(new, by=user.name))
+
+
+def _dump(items: list[Queue] | list[Agent]) -> list[dict[str, Any]]:
+    return [item.model_dump(mode="json") for item in items]

@@ -1,0 +1,146 @@
+"""Supervisor actions: move an agent (channels, queues, site, team), put a
+queue or a channel on standby, change a contact's priority, log an agent out.
+
+Why separate from configuration: these are live moves during the day, made
+in one click from the control tower; each is one command recorded with the
+supervisor's name, and a restart keeps them (the configurator re-applies only
+what changed in the configuration itself). A scoped supervisor acts only
+inside their scope: a channel standby affects every queue, so it is for
+admins and unscoped supervisors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from joignable.core import commands as cmd
+from joignable.core.model import Capacity, Channel
+from joignable.service.config import Id
+from joignable.web.auth import User, require_role
+from joignable.web.deps import agent_for, agent_view, contact_for, forbidden, queue_for, run
+from joignable.web.state import Services, get_services
+
+router = APIRouter(prefix="/api/supervisor", tags=["supervisor actions"])
+
+supervisors = require_role("admin", "supervisor")
+
+
+class MoveIn(BaseModel):
+    """What to change; fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    capacity: dict[Channel, Annotated[int, Field(ge=0, le=60)]] | None = None
+    queues: list[Id] | None = None
+    site: Id | None = None
+    team: Id | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> MoveIn:
+        if (
+            self.capacity is None
+            and self.queues is None
+            and self.site is None
+            and self.team is None
+        ):
+            raise ValueError("give at least one of capacity, queues, site, team")
+        return self
+
+
+class StandbyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    standby: bool
+
+
+class PriorityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    priority: int = Field(ge=-1000, le=1000)
+
+
+@router.post("/agents/{agent_id}/move")
+async def move_agent(
+    agent_id: str,
+    body: MoveIn,
+    user: User = Depends(supervisors),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    """Move an agent to other channels (capacity), queues, site or team, live."""
+    agent = agent_for(services, user, agent_id)
+    engine = services.runner.engine
+    config = services.configurator.current
+    spec = agent.spec
+    if body.capacity is not None:
+        spec = replace(spec, capacity=Capacity.of(dict(body.capacity)))
+    if body.queues is not None:
+        unknown = [q for q in body.queues if q not in engine.queues]
+        if unknown:
+            raise HTTPException(404, f"no queue {unknown[0]!r}")
+        for q in body.queues:
+            queue_for(services, user, q)
+        spec = replace(spec, queues=frozenset(body.queues))
+    if body.site is not None:
+        if body.site not in {s.id for s in config.sites}:
+            raise HTTPException(404, f"no site {body.site!r}")
+        spec = replace(spec, site=body.site)
+    if body.team is not None:
+        if body.team not in {t.id for t in config.teams}:
+            raise HTTPException(404, f"no team {body.team!r}")
+        spec = replace(spec, team=body.team)
+    if not user.may_see_agent(spec):
+        raise forbidden(f"moving agent {agent_id} there")
+    result = await run(services, cmd.ConfigureAgent(agent=spec, by=user.name))
+    result["agent"] = agent_view(engine.agents[agent_id])
+    return result
+
+
+@router.post("/agents/{agent_id}/logout")
+async def log_agent_out(
+    agent_id: str, user: User = Depends(supervisors), services: Services = Depends(get_services)
+) -> dict[str, Any]:
+    """Log an agent out. 409 while they hold contacts."""
+    agent_for(services, user, agent_id)
+    return await run(services, cmd.LogOut(agent_id=agent_id, by=user.name))
+
+
+@router.post("/queues/{queue_id}/standby")
+async def queue_standby(
+    queue_id: str,
+    body: StandbyIn,
+    user: User = Depends(supervisors),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    """Put a queue on standby (its standby action applies to waiting contacts) or back."""
+    queue_for(services, user, queue_id)
+    command = cmd.SetQueueStandby(queue_id=queue_id, standby=body.standby, by=user.name)
+    return await run(services, command)
+
+
+@router.post("/channels/{channel}/standby")
+async def channel_standby(
+    channel: Channel,
+    body: StandbyIn,
+    user: User = Depends(supervisors),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    """Put a whole channel on standby in every queue, or back (unscoped users only)."""
+    if user.scoped:
+        raise forbidden("a channel standby (it affects every queue)")
+    command = cmd.SetChannelStandby(channel=channel, standby=body.standby, by=user.name)
+    return await run(services, command)
+
+
+@router.post("/contacts/{contact_id}/priority")
+async def change_priority(
+    contact_id: str,
+    body: PriorityIn,
+    user: User = Depends(supervisors),
+    services: Services = Depends(get_services),
+) -> dict[str, Any]:
+    """Change a contact's priority; a waiting contact moves in line at once."""
+    contact_for(services, user, contact_id)
+    command = cmd.ChangePriority(contact_id=contact_id, priority=body.priority, by=user.name)
+    return await run(services, command)
