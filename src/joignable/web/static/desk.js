@@ -31,8 +31,8 @@
     ready: () => call(`${base}/ready`),
     notReady: (reason) => call(`${base}/not-ready`, { reason }),
     logout: () => call(`${base}/logout`),
-    accept: (c) => call(`${base}/contacts/${enc(c)}/accept`),
-    reject: (c) => call(`${base}/contacts/${enc(c)}/reject`),
+    accept: (c) => call(`${base}/offers/${enc(c)}/accept`),
+    reject: (c) => call(`${base}/offers/${enc(c)}/reject`),
     complete: (c) => call(`${base}/contacts/${enc(c)}/complete`),
     wrapUp: (c, code, resolved) => call(`${base}/contacts/${enc(c)}/wrap-up`, { code, resolved }),
   };

@@ -24,8 +24,10 @@
     return res.status === 204 ? null : res.json();
   }
   const enc = encodeURIComponent;
+  // Moving an agent to a channel: that channel alone, at its default limit.
+  const LIMITS = { voice: 1, callback: 1, chat: 3, email: 5, sms: 5, social: 5 };
   const API = {
-    move: (agent, channel) => call("POST", `/api/supervisor/agents/${enc(agent)}/channels`, { channels: [channel] }),
+    move: (agent, channel) => call("POST", `/api/supervisor/agents/${enc(agent)}/move`, { capacity: { [channel]: LIMITS[channel] || 1 } }),
     logout: (agent) => call("POST", `/api/supervisor/agents/${enc(agent)}/logout`, {}),
     queueStandby: (q, on) => call("POST", `/api/supervisor/queues/${enc(q)}/standby`, { standby: on }),
     channelStandby: (ch, on) => call("POST", `/api/supervisor/channels/${enc(ch)}/standby`, { standby: on }),
