@@ -47,14 +47,26 @@ def test_good_scenario_loads_and_times_stay_strings() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("billing: 5", "billing: 12", "crisis.yaml:16: agents.team.skills.billing: level must be 1..10"),
+        (
+            "billing: 5",
+            "billing: 12",
+            "crisis.yaml:16: agents.team.skills.billing: level must be 1..10",
+        ),
         ("count: 3", "count: -1", "crisis.yaml:14: agents.team.count: Input should be greater"),
         ("count: 3", "count: lots", "crisis.yaml:14: agents.team.count: Input should be a valid"),
-        ("channel: voice", "channel: pigeon", "crisis.yaml:10: traffic[0].channel: Input should be"),
+        (
+            "channel: voice",
+            "channel: pigeon",
+            "crisis.yaml:10: traffic[0].channel: Input should be",
+        ),
         ("queue: billing", "queue: sales", "crisis.yaml:9: traffic[0].queue: no queue 'sales'"),
         ('close: "10:00"', 'close: "7h"', "crisis.yaml:3: close: time of day must be HH:MM"),
         ('close: "10:00"', 'close: "07:00"', "crisis.yaml:3: close: close must be after open"),
-        ("    count: 3\n", "    count: 3\n    colour: blue\n", "crisis.yaml:15: agents.team.colour: unknown"),
+        (
+            "    count: 3\n",
+            "    count: 3\n    colour: blue\n",
+            "crisis.yaml:15: agents.team.colour: unknown",
+        ),
         ("    channel: voice\n", "", "crisis.yaml:9: traffic[0].channel: Field required"),
         ("[voice]", "[voice", "crisis.yaml:7: invalid YAML"),
         ("name: small", "name: [small", "crisis.yaml:2: invalid YAML"),
@@ -76,7 +88,7 @@ def test_not_a_mapping_and_empty_file() -> None:
 
 
 def test_unreadable_and_binary_files(tmp_path: Path) -> None:
-    with pytest.raises(ScenarioError, match="missing.yaml:1: cannot read"):
+    with pytest.raises(ScenarioError, match=r"missing\.yaml:1: cannot read"):
         load_scenario(tmp_path / "missing.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_bytes(b"name: x\n\xff\xfe\x00")
@@ -123,6 +135,8 @@ def test_fuzz_truncated_and_garbled_yaml(cut: int, noise: str, at: int) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("ab:-[]{}'\"!&*#|>%@`?, \n\t0123456789.")), max_size=80))
+@given(
+    st.text(alphabet=st.sampled_from(list("ab:-[]{}'\"!&*#|>%@`?, \n\t0123456789.")), max_size=80)
+)
 def test_fuzz_yaml_punctuation(text: str) -> None:
     _must_be_scenario_error(text)

@@ -48,7 +48,10 @@ def test_relative_and_absolute_overrides(scenario) -> None:
         ("agents.outsourcer_y.count=+10", "agents.outsourcer_y: not found (known: lyon_chat"),
         ("queues.billing.maxwait=3", "queues.billing.maxwait: unknown field"),
         ("agents.paris_voice.count=-20", "agents.paris_voice.count: Input should be greater"),
-        ("agents.paris_chat.skills.billing=11", "agents.paris_chat.skills.billing: level must be 1..10"),
+        (
+            "agents.paris_chat.skills.billing=11",
+            "agents.paris_chat.skills.billing: level must be 1..10",
+        ),
         ("queues.billing.overflow_to=nowhere", "queues.billing.overflow_to: no queue 'nowhere'"),
         ("surges[5].multiplier=2", "surges[5]: no such item (1 items)"),
         ("agents.paris_voice.count", "expected path=value"),
