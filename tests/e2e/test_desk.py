@@ -1,0 +1,46 @@
+"""The agent desk in a real headless Chromium: log in, take an offer, complete,
+wrap up with a code; the engine's state is checked through the API."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.e2e.live_server import CHROMIUM, artefact_on_failure, live_server, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_agent_takes_a_contact_from_offer_to_wrap_up() -> None:
+    with live_server() as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        page = browser.new_page()
+        try:
+            with artefact_on_failure(page, server.artefacts, "desk"):
+                sign_in(page, server.base, "p01", "/desk")
+                expect(page.locator("#conn")).to_have_text("live")
+                expect(page.locator("#state")).to_have_text("offline")
+                page.click("#btn-login")
+                expect(page.locator("#state")).to_have_text("available")
+
+                contact = server.contact("voice")
+                card = page.locator(f'.contact-card[data-contact="{contact}"]')
+                expect(card).to_have_attribute("data-stage", "offered")
+                expect(page.locator("#state")).to_have_text("reserved")
+                card.get_by_role("button", name="Accept").click()
+                expect(card).to_have_attribute("data-stage", "connected")
+                assert server.api("GET", f"/api/contacts/{contact}").json()["state"] == "connected"
+
+                card.get_by_role("button", name="Complete").click()
+                expect(card).to_have_attribute("data-stage", "wrap_up")
+                card.locator("select").select_option("sale")
+                card.get_by_role("button", name="Finish wrap-up").click()
+                expect(page.locator("#contacts")).to_contain_text("No contact right now.")
+                record = server.api("GET", f"/api/contacts/{contact}").json()
+                assert record["state"] == "ended" and record["wrap_up_code"] == "sale"
+                assert server.api("GET", "/api/agents/p01").json()["activity"] == "available"
+
+                page.click("#btn-break")
+                expect(page.locator("#state")).to_have_text("not ready (break)")
+        finally:
+            browser.close()
