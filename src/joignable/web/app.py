@@ -58,6 +58,25 @@ def router_modules() -> list[ModuleType]:
     return [importlib.import_module(f"joignable.web.routers.{name}") for name in names]
 
 
+def flat_routes(app: FastAPI) -> list[Any]:
+    """Every route of `app` with included routers flattened. Each item has
+    `path`, `methods`, `original_route` and, for API routes, `dependant`
+    (FastAPI >= 0.120 includes routers lazily; older ones list them flat)."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # pragma: no cover - older FastAPI
+        return [_Flat(r) for r in app.routes]
+    return list(iter_route_contexts(app.routes))
+
+
+class _Flat:
+    def __init__(self, route: Any) -> None:
+        self.original_route = route
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.original_route, name)
+
+
 def create_app(settings: Settings) -> FastAPI:
     """A FastAPI app serving the center described by `settings` (see `Settings`).
     Nothing is opened before the app starts (its lifespan)."""
@@ -106,7 +125,7 @@ def create_app(settings: Settings) -> FastAPI:
         router = getattr(module, "router", None)
         if router is not None:
             app.include_router(router)
-    if not any(getattr(r, "path", None) == "/" for r in app.routes):
+    if not any(r.path == "/" for r in flat_routes(app)):
         app.add_api_route("/", _home, methods=["GET"], include_in_schema=False)
     _install_error_handlers(app)
     return app

@@ -27,7 +27,9 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, WebSocketException
+from starlette.requests import HTTPConnection
+from starlette.websockets import WebSocket
 
 from joignable.core.model import AgentSpec
 from joignable.service.clock import Clock
@@ -221,12 +223,18 @@ async def _submitted_csrf(request: Request) -> str:
     return ""
 
 
-async def authenticate_request(request: Request, services: Services) -> User | None:
-    """The user behind a request, or None when it carries no credentials.
+async def authenticate_request(request: HTTPConnection, services: Services) -> User | None:
+    """The user behind a request or WebSocket, or None when it carries no credentials.
 
     Raises 401 for a malformed or invalid bearer token, 403 for an unsafe
-    method made with the session cookie but without the right CSRF token."""
+    method made with the session cookie but without the right CSRF token, and
+    for a WebSocket opened from another origin than the server's."""
     auth = services.auth
+    if isinstance(request, WebSocket):
+        origin = request.headers.get("origin", "")
+        host = request.headers.get("host", "")
+        if origin and origin.split("://", 1)[-1] != host:
+            raise WebSocketException(code=4403, reason="cross-origin WebSocket refused")
     header = request.headers.get("authorization")
     if header:
         scheme, _, token = header.partition(" ")
@@ -242,7 +250,7 @@ async def authenticate_request(request: Request, services: Services) -> User | N
     user = await auth.resolve(session, "session")
     if user is None:
         return None
-    if request.method in UNSAFE_METHODS:
+    if isinstance(request, Request) and request.method in UNSAFE_METHODS:
         submitted = await _submitted_csrf(request)
         expected = auth.csrf_token(session)
         cookie = request.cookies.get(CSRF_COOKIE, "")
@@ -255,7 +263,7 @@ async def authenticate_request(request: Request, services: Services) -> User | N
     return user
 
 
-async def current_user(request: Request, services: Services = Depends(get_services)) -> User:
+async def current_user(request: HTTPConnection, services: Services = Depends(get_services)) -> User:
     """Dependency: the signed-in user, any role; 401 when there is none."""
     user = await authenticate_request(request, services)
     if user is None:
@@ -267,7 +275,8 @@ class RoleGuard:
     """Dependency: the signed-in user if their role is one of `roles`.
 
     Not signed in: 401, or for pages (`page=True`) a redirect to /login.
-    Signed in with another role: 403. The route × role test reads `roles`."""
+    Signed in with another role: 403. On a WebSocket route the connection is
+    closed with code 4401 or 4403 instead. The route × role test reads `roles`."""
 
     def __init__(self, roles: tuple[str, ...], page: bool) -> None:
         unknown = [r for r in roles if r not in ROLES]
@@ -276,8 +285,19 @@ class RoleGuard:
         self.roles = roles
         self.page = page
 
-    async def __call__(self, request: Request, services: Services = Depends(get_services)) -> User:
-        user = await authenticate_request(request, services)
+    async def __call__(
+        self, request: HTTPConnection, services: Services = Depends(get_services)
+    ) -> User:
+        try:
+            user = await authenticate_request(request, services)
+        except HTTPException as exc:
+            if isinstance(request, WebSocket):
+                raise WebSocketException(code=4000 + exc.status_code, reason=exc.detail) from None
+            raise
+        if isinstance(request, WebSocket):
+            if user is None or user.role not in self.roles:
+                raise WebSocketException(code=4401 if user is None else 4403)
+            return user
         if user is None:
             if self.page:
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException
 from fastapi.templating import Jinja2Templates
+from starlette.requests import HTTPConnection
 
 from joignable.service.clock import Clock
 from joignable.service.config import CenterConfig
@@ -61,9 +62,10 @@ class Services:
     templates: Jinja2Templates
 
 
-def get_services(request: Request) -> Services:
-    """The app's services (a FastAPI dependency); 503 while the app starts."""
-    services: Services | None = getattr(request.app.state, "services", None)
+def get_services(conn: HTTPConnection) -> Services:
+    """The app's services (a FastAPI dependency, HTTP or WebSocket); 503 while
+    the app starts."""
+    services: Services | None = getattr(conn.app.state, "services", None)
     if services is None:
         raise HTTPException(503, "the server is starting")
     return services

@@ -125,7 +125,7 @@ async def login_submit(
             services,
             next_path=next,
             error="The form expired; please sign in again.",
-            status=403,
+            status=400,
         )
     user = await services.auth.authenticate(username, password) if username else None
     if user is None:
