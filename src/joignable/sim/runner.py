@@ -232,7 +232,8 @@ class Simulation:
         now = times[i]
         self.n_arrivals += 1
         choice, r_pat, r_handle, r_wrap = rngs
-        u_ivr, u_link, u_success, u_cb = (choice.random() for _ in range(4))
+        draw = choice.random
+        u_ivr, u_link, u_success, u_cb = draw(), draw(), draw(), draw()
         patience = stream.patience.sample(r_pat) if stream.patience is not None else math.inf
         handle = stream.handle.sample(r_handle)
         wrap = stream.wrap.sample(r_wrap)
@@ -315,6 +316,8 @@ class Simulation:
             self.clock.schedule(e.at + wrap, self._finish, (e.contact_id, e.agent_id))
 
     def _on_queued(self, e: ev.ContactQueued) -> None:
+        if not e.contact.attributes:
+            return
         origin = dict(e.contact.attributes).get("callback_of")
         if origin is not None and origin in self.info:
             self.info[e.contact.id] = self.info.pop(origin)
