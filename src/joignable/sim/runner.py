@@ -19,9 +19,10 @@ from joignable.core import commands as cmd
 from joignable.core import events as ev
 from joignable.core.engine import Engine
 from joignable.core.kpis import KpiBook, KpiSettings
-from joignable.core.lifecycle import ContactState, Presence
+from joignable.core.lifecycle import ContactState
 from joignable.core.model import AgentSpec, Channel, ContactSpec, EndReason, OverflowAction
 
+from .agents import AgentWorld, _AgentPlan
 from .clock import NORMAL, URGENT, VirtualClock
 from .scenario import CallbackOffer, ChannelStandby, MoveAgents, Scenario, seconds_of_day
 from .streams import Stream, build_measures, build_streams
@@ -47,19 +48,7 @@ class RunResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class _AgentPlan:
-    __slots__ = ("base", "draining", "group", "on_break", "on_shift", "pending")
-
-    def __init__(self, group: str, base: AgentSpec) -> None:
-        self.group = group
-        self.base = base
-        self.on_shift = False
-        self.on_break = False
-        self.pending: AgentSpec | None = None  # a new spec waiting for the agent to be free
-        self.draining = False
-
-
-class Simulation:
+class Simulation(AgentWorld):
     """One replication of a scenario. `run()` returns a RunResult.
 
     `seed` and `replication` name every random stream (arrivals, patience, handle
@@ -109,7 +98,6 @@ class Simulation:
             ev.ContactQueued: self._on_queued,
             ev.ContactEnded: self._on_ended,
             ev.WrapUpFinished: self._on_wrapped,
-            ev.OfferDeclined: self._on_released,
             ev.AgentPresenceChanged: self._on_presence,
             ev.AgentLoggedOut: self._on_logged_out,
         }
@@ -328,96 +316,6 @@ class Simulation:
 
     def _on_wrapped(self, e: ev.WrapUpFinished) -> None:
         self.info.pop(e.contact_id, None)
-
-    def _on_released(self, e: ev.OfferDeclined) -> None:
-        pass  # agents waiting to be free are re-checked after every batch
-
-    # --------------------------------------------------------------- agents
-
-    def _on_presence(self, e: ev.AgentPresenceChanged) -> None:
-        if e.ready:
-            self.ready.setdefault(e.agent_id, e.at)
-        else:
-            self._unready(e.agent_id, e.at)
-
-    def _on_logged_out(self, e: ev.AgentLoggedOut) -> None:
-        self._unready(e.agent_id, e.at)
-
-    def _unready(self, aid: str, at: float) -> None:
-        since = self.ready.pop(aid, None)
-        if since is not None:
-            self._book_ready(since, at)
-
-    def _book_ready(self, since: float, until: float) -> None:
-        t, step = since, self.interval
-        while t < until:
-            start = (t // step) * step
-            end = min(until, start + step)
-            self.ready_seconds[start] = self.ready_seconds.get(start, 0.0) + end - t
-            t = end
-
-    def _shift(self, arg: tuple[str, bool]) -> None:
-        aid, on = arg
-        self.plans[aid].on_shift = on
-        self._sync(aid)
-
-    def _break(self, arg: tuple[str, bool]) -> None:
-        aid, on = arg
-        self.plans[aid].on_break = on
-        self._sync(aid)
-
-    def _move(self, arg: tuple[list[str], dict[Channel, int] | None]) -> None:
-        ids, capacity = arg
-        for aid in ids:
-            plan = self.plans[aid]
-            group = self.s.agents[plan.group]
-            plan.pending = self._with_twins(group.build(aid, capacity))
-            self._sync(aid)
-
-    def _standby(self, arg: tuple[Channel, bool]) -> None:
-        channel, on = arg
-        self._do(cmd.SetChannelStandby(channel=channel, standby=on), self.clock.now)
-
-    def _sync(self, aid: str) -> None:
-        """Bring the agent's presence in the engine to what its plan wants now."""
-        if self._syncing:
-            return
-        self._syncing = True
-        try:
-            self._sync_one(aid)
-        finally:
-            self._syncing = False
-        plan, agent = self.plans[aid], self.engine.agents[aid]
-        if plan.pending is None and (plan.on_shift or agent.presence is Presence.OFFLINE):
-            self.watch.discard(aid)
-        else:
-            self.watch.add(aid)
-
-    def _sync_one(self, aid: str) -> None:
-        plan = self.plans[aid]
-        agent = self.engine.agents[aid]
-        now = self.clock.now
-        if plan.pending is not None:
-            if agent.holding == 0:
-                spec, plan.pending = plan.pending, None
-                self._do(cmd.ConfigureAgent(agent=spec), now)
-            elif agent.presence is Presence.READY:
-                self._do(cmd.SetNotReady(agent_id=aid, reason="moving"), now)
-                return
-        if not plan.on_shift:
-            if agent.presence is Presence.READY:
-                self._do(cmd.SetNotReady(agent_id=aid, reason="end_of_shift"), now)
-            if agent.presence is not Presence.OFFLINE and agent.holding == 0:
-                self._do(cmd.LogOut(agent_id=aid), now)
-        elif plan.on_break or plan.pending is not None:
-            if agent.presence is Presence.READY:
-                self._do(cmd.SetNotReady(agent_id=aid, reason="break"), now)
-            elif agent.presence is Presence.OFFLINE:
-                self._do(cmd.LogIn(agent_id=aid, ready=False), now)
-        elif agent.presence is Presence.OFFLINE:
-            self._do(cmd.LogIn(agent_id=aid, ready=True), now)
-        elif agent.presence is Presence.NOT_READY:
-            self._do(cmd.SetReady(agent_id=aid), now)
 
     # ------------------------------------------------------------------- run
 
