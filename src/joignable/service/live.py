@@ -5,8 +5,9 @@ most a second behind the engine. The hub is a read model of the runner (it
 sees the replay at start and every durable batch after), keeps a `KpiBook`,
 the alert evaluator and the migration throttles up to date, and pushes one
 compact JSON snapshot to every WebSocket client at once when something
-changed — but at most every `min_interval` (250 ms), and at least every
-`heartbeat` (1 s) so that waits and sliding windows move on a quiet center.
+changed — but at most every `min_interval` (250 ms; longer when a snapshot
+takes long to build, so that building stays under a quarter of the time),
+and at least every `heartbeat` (1 s) so waits and sliding windows move.
 
 Each message carries `at` (when it was built), `seq` and `event_at` (the
 newest engine event in it) and `oldest_at` (the oldest event that no earlier
@@ -54,6 +55,7 @@ FIELDS = (
     "asa", "avg_wait", "aht", "occupancy", "volume",
 )  # fmt: skip
 MAX_WAITING_LISTED = 40
+MAX_AGENTS_LISTED = 300  # the tower lists this many; the counts cover every agent
 RECENT_ALERTS = 30
 
 
@@ -216,7 +218,9 @@ class LiveHub:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._dirty.wait(), timeout=self.heartbeat)
-            pause = last + self.min_interval - time.monotonic()
+            # never spend more than about a quarter of the time building snapshots
+            gap = max(self.min_interval, 3.0 * self._build_ms / 1000)
+            pause = last + gap - time.monotonic()
             if pause > 0:
                 await asyncio.sleep(pause)
             self._dirty.clear()
@@ -278,10 +282,12 @@ class LiveHub:
     def agents(self) -> dict[str, Any]:
         engine = self.runner.engine
         by_state: dict[str, int] = {}
-        listed = []
+        listed: list[dict[str, Any]] = []
         for agent in sorted(engine.agents.values(), key=lambda a: a.id):
             state = agent.activity
             by_state[state] = by_state.get(state, 0) + 1
+            if len(listed) >= MAX_AGENTS_LISTED:
+                continue
             spec = agent.spec
             listed.append(
                 {
@@ -295,7 +301,8 @@ class LiveHub:
                     "contacts": len(agent.offered) + len(agent.connected) + len(agent.wrapping),
                 }
             )
-        return {"by_state": dict(sorted(by_state.items())), "list": listed}
+        total = len(engine.agents)
+        return {"by_state": dict(sorted(by_state.items())), "list": listed, "total": total}
 
     def waiting(self, now: float) -> list[dict[str, Any]]:
         engine = self.runner.engine
