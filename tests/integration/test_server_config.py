@@ -1,0 +1,114 @@
+"""The center configuration: the shipped example, errors as FILE:LINE: field:
+message, `joignable serve` refusing a bad file, and live re-application that
+touches only what changed."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from joignable.cli import app as cli_app
+from joignable.core import commands as cmd
+from joignable.service.clock import ManualClock
+from joignable.service.config import ConfigError, load, parse
+from joignable.service.configurator import Configurator
+from joignable.service.runner import CenterRunner
+from joignable.store import EventLog
+from joignable.store.accounts import Accounts
+from tests.integration.conftest import CENTER_YAML
+
+GOOD = """\
+skills: [billing]
+sites: [{id: paris}]
+queues:
+  - id: voice
+    channels: [voice]
+agents:
+  - id: a1
+    site: paris
+    skills: {billing: 5}
+"""
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse(text, "center.yaml")
+    return [str(p) for p in info.value.problems]
+
+
+def test_the_example_center_is_valid() -> None:
+    config = load(CENTER_YAML)
+    assert [q.id for q in config.queues] == ["voice", "chat", "email"]
+    assert len(config.agents) == 30
+    assert {a.site for a in config.agents} == {"paris", "lyon", None}
+    assert {a.outsourcer for a in config.agents} == {None, "acme"}
+
+
+def test_errors_name_file_line_and_field() -> None:
+    assert parse(GOOD).agents[0].skills == {"billing": 5}
+    assert problems(GOOD.replace("site: paris", "site: mars")) == [
+        "center.yaml:8: agents[0].site: unknown site 'mars'"
+    ]
+    assert problems(GOOD.replace("billing: 5", "billing: 11")) == [
+        "center.yaml:9: agents[0].skills.billing: Input should be less than or equal to 10"
+    ]
+    assert problems(GOOD.replace("    site: paris", "    colour: blue")) == [
+        "center.yaml:8: agents[0].colour: Extra inputs are not permitted"
+    ]
+    assert problems(GOOD.replace("[voice]", "[fax]"))[0].startswith(
+        "center.yaml:5: queues[0].channels[0]: Input should be"
+    )
+    assert problems(GOOD + "  - id: a1\n") == ["center.yaml:10: agents[1].id: duplicate id 'a1'"]
+    assert problems(GOOD + "skills: [x]\n") == ["center.yaml:10: skills: duplicate key"]
+    syntax = problems("queues:\n  - id: [unclosed\n")
+    assert len(syntax) == 1 and syntax[0].startswith("center.yaml:3: (document): ")
+    assert problems("- just\n- a list\n") == [
+        "center.yaml:1: (document): the configuration must be a mapping"
+    ]
+
+
+def test_serve_refuses_a_bad_file_with_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "center.yaml"
+    bad.write_text(GOOD.replace("site: paris", "site: mars"))
+    result = CliRunner().invoke(cli_app, ["serve", "--config", str(bad)])
+    assert result.exit_code == 2
+    assert f"{bad}:8: agents[0].site: unknown site 'mars'" in result.output
+    missing = CliRunner().invoke(cli_app, ["serve", "--config", str(tmp_path / "nope.yaml")])
+    assert missing.exit_code == 2 and "cannot read" in missing.output
+
+
+def test_reapplying_touches_only_what_changed_and_keeps_live_moves(tmp_path: Path) -> None:
+    async def main() -> None:
+        url = str(tmp_path / "c.db")
+        first = parse(GOOD)
+        with EventLog.open(url) as log:
+            runner = CenterRunner(log, ManualClock())
+            await runner.start()
+            configurator = Configurator(runner, Accounts(log.engine))
+            applied = await configurator.start(first)
+            assert applied.commands == 2
+            # a supervisor moves a1 live (standby on the queue too)
+            moved = replace(runner.engine.agents["a1"].spec, languages=frozenset({"fr"}))
+            await runner.submit(cmd.ConfigureAgent(agent=moved, by="sup"))
+            await runner.submit(cmd.SetQueueStandby(queue_id="voice", standby=True, by="sup"))
+            await runner.stop()
+        with EventLog.open(url) as log:  # restart with the same file: nothing re-applied
+            runner = CenterRunner(log, ManualClock())
+            await runner.start()
+            configurator = Configurator(runner, Accounts(log.engine))
+            assert (await configurator.start(first)).commands == 0
+            assert runner.engine.queues["voice"].spec.standby is True
+            assert runner.engine.agents["a1"].languages == frozenset({"fr"})  # the move survived
+            changed = parse(GOOD.replace("billing: 5", "billing: 7"))
+            result = await configurator.apply(changed, by="admin")
+            assert result.commands == 1 and result.events == 1
+            assert runner.engine.agents["a1"].skills == {"billing": 7}
+            assert runner.engine.agents["a1"].languages == frozenset()  # redefined by config
+            assert runner.engine.queues["voice"].spec.standby is True  # live state kept
+            await runner.stop()
+
+    asyncio.run(main())
