@@ -196,7 +196,9 @@ def _verdict(r: httpx.Response) -> str:
         return "401"
     if r.status_code == 403:
         return "403"
-    if r.status_code in (302, 303, 307) and r.headers.get("location", "").startswith("/login?next="):
+    if r.status_code in (302, 303, 307) and r.headers.get("location", "").startswith(
+        "/login?next="
+    ):
         return "login"
     return "allowed"
 
