@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from joignable.core.alert_config import rule_from_dict
 from joignable.core.alerts import (
     AlertCleared,
     AlertEvaluator,
@@ -14,7 +15,6 @@ from joignable.core.alerts import (
     Comparison,
     ScopeKind,
     Severity,
-    rule_from_dict,
 )
 
 

@@ -13,7 +13,7 @@ background, never blocking the live figures:
 * e-mail goes through SMTP with aiosmtplib, with a Message-ID derived from
   the event id so that a resent message is recognisably the same one.
 
-Every delivery outcome is written back to the history row.
+Every delivery outcome is written back to the history row (`store/alerts.py`).
 """
 
 from __future__ import annotations
@@ -26,46 +26,14 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any
 
 import aiosmtplib
 import httpx
-from sqlalchemy import (
-    Column,
-    Double,
-    Engine,
-    Index,
-    PrimaryKeyConstraint,
-    Table,
-    Text,
-    insert,
-    select,
-    update,
-)
-from sqlalchemy.exc import IntegrityError
 
 from joignable.core.alerts import AlertCleared, AlertEvent
-from joignable.store.schema import metadata
+from joignable.store.alerts import AlertHistory, Delivery
 
 log = logging.getLogger(__name__)
-
-# One row per alert event (raised or cleared), created by migration 0003.
-# `data` is the event as canonical JSON; `deliveries` maps each target to its
-# last outcome ({"ok", "attempts", "status"}).
-alert_history = Table(
-    "alert_history",
-    metadata,
-    Column("tenant", Text, nullable=False),
-    Column("id", Text, nullable=False),
-    Column("alert_id", Text, nullable=False),
-    Column("kind", Text, nullable=False),
-    Column("at", Double, nullable=False),
-    Column("severity", Text, nullable=False),
-    Column("data", Text, nullable=False),
-    Column("deliveries", Text, nullable=False),
-    PrimaryKeyConstraint("tenant", "id", name="pk_alert_history"),
-    Index("ix_alert_history_at", "tenant", "at"),
-)
 
 SIGNATURE_HEADER = "X-Joignable-Signature"
 EVENT_HEADER = "X-Joignable-Event"
@@ -120,14 +88,6 @@ class EmailTarget:
     timeout_s: float = 10.0
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    target: str
-    ok: bool
-    attempts: int
-    status: str
-
-
 @dataclass(slots=True)
 class NotifierStatistics:
     recorded: int = 0
@@ -137,62 +97,6 @@ class NotifierStatistics:
     attempts: int = 0
     in_flight: int = 0
     outcomes: list[Delivery] = field(default_factory=list)
-
-
-class AlertHistory:
-    """The `alert_history` table of one center (tenant). Blocking calls: run
-    them in a thread from async code."""
-
-    def __init__(self, engine: Engine, tenant: str = "default") -> None:
-        self.engine = engine
-        self.tenant = tenant
-
-    def record(self, event: AlertEvent) -> bool:
-        """Store the event; False if an event with that id was already stored."""
-        row = {
-            "tenant": self.tenant,
-            "id": event.id,
-            "alert_id": event.alert_id,
-            "kind": event.kind,
-            "at": event.at,
-            "severity": event.severity.value,
-            "data": json.dumps(event.as_dict(), sort_keys=True, separators=(",", ":")),
-            "deliveries": "{}",
-        }
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(insert(alert_history).values(**row))
-        except IntegrityError:
-            return False
-        return True
-
-    def mark(self, event_id: str, delivery: Delivery) -> None:
-        """Write one delivery outcome into the event's row."""
-        key = (alert_history.c.tenant == self.tenant) & (alert_history.c.id == event_id)
-        with self.engine.begin() as conn:
-            current = conn.execute(select(alert_history.c.deliveries).where(key)).scalar()
-            if current is None:
-                return
-            deliveries = json.loads(current)
-            deliveries[delivery.target] = {
-                "ok": delivery.ok,
-                "attempts": delivery.attempts,
-                "status": delivery.status,
-            }
-            text = json.dumps(deliveries, sort_keys=True)
-            conn.execute(update(alert_history).where(key).values(deliveries=text))
-
-    def recent(self, limit: int = 50) -> list[dict[str, Any]]:
-        """The latest alert events, newest first, with their delivery outcomes."""
-        query = (
-            select(alert_history.c.data, alert_history.c.deliveries)
-            .where(alert_history.c.tenant == self.tenant)
-            .order_by(alert_history.c.at.desc(), alert_history.c.id.desc())
-            .limit(limit)
-        )
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return [{**json.loads(data), "deliveries": json.loads(dl)} for data, dl in rows]
 
 
 class Notifier:

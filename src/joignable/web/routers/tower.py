@@ -22,7 +22,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from joignable.core.alerts import AlertRule, rule_from_dict
+from joignable.core.alert_config import rule_from_dict
+from joignable.core.alerts import AlertRule
 from joignable.core.throttle import ThrottleSettings, settings_from_dict
 from joignable.service.config import CenterConfig, load
 from joignable.service.live import LiveHub, scoped_view
