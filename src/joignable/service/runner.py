@@ -42,6 +42,8 @@ class RunnerUnavailable(Exception):
 
 
 class ReadModel(Protocol):
+    """Anything folding events into a view; `apply` is called in log order."""
+
     def apply(self, event: ev.Event) -> None: ...
 
 
@@ -101,7 +103,9 @@ class CenterRunner:
     # ------------------------------------------------------------ lifecycle
 
     def add_read_model(self, model: ReadModel) -> None:
-        """Register a read model before `start()` so that it sees the replay."""
+        """Register a read model before `start()` so that it sees the replay.
+        If the store fails the log is replayed again: a model with a `reset()`
+        method is reset first (one without it must tolerate seeing events twice)."""
         if self._task is not None:
             raise RuntimeError("read models must be added before the runner starts")
         self._read_models.append(model)

@@ -1,0 +1,45 @@
+"""`joignable user`: add, list, change a password; bad input exits 2 with a message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from joignable.cli import app
+from joignable.store import EventLog
+from joignable.store.accounts import Accounts
+from joignable.web.auth import verify_password
+
+
+def test_user_add_list_and_password(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'u.db'}"
+    run = CliRunner().invoke
+    ok = run(app, ["user", "add", "ana", "--role", "supervisor", "--sites", "paris,lyon",
+                   "--password", "s3cret-pass", "--db", db])  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    assert "ana added (supervisor sites=paris,lyon)" in ok.output
+    agent = run(app, ["user", "add", "p01", "--role", "agent", "--db", db], input="pw-123456\n" * 2)
+    assert agent.exit_code == 0, agent.output
+    listed = run(app, ["user", "list", "--db", db])
+    assert "ana\tsupervisor\tscope=lyon,paris" in listed.output
+    assert "p01\tagent\tscope=-\tagent=p01" in listed.output
+    assert (
+        run(app, ["user", "password", "ana", "--password", "another-1", "--db", db]).exit_code == 0
+    )
+    with EventLog.open(db) as log:
+        user = Accounts(log.engine).get_user("ana")
+        assert user is not None and verify_password(user.password_hash, "another-1")
+        assert user.password_hash.startswith("$argon2id$")
+
+    def refused(args: list[str], message: str) -> None:
+        result = run(app, ["user", *args, "--db", db])
+        assert result.exit_code == 2 and message in result.output, result.output
+
+    refused(["add", "ana", "--role", "admin", "--password", "long-enough"], "already exists")
+    refused(["add", "bob", "--role", "boss", "--password", "long-enough"], "role must be one of")
+    refused(["add", "bob", "--role", "agent", "--sites", "paris", "--password", "long-enough"],
+            "scope a supervisor only")  # fmt: skip
+    refused(["add", "bob", "--role", "admin", "--password", "short"], "at least 8")
+    refused(["add", "b b", "--role", "admin", "--password", "long-enough"], "invalid user name")
+    refused(["password", "nobody", "--password", "long-enough"], "no user 'nobody'")
