@@ -142,6 +142,9 @@ class CenterRunner:
         await self._queue.put(None)
         await self._task
         self._task = None
+        if self._timer is not None:  # re-armed by the last batch
+            self._timer.cancel()
+            self._timer = None
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
 
