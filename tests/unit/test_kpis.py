@@ -72,6 +72,11 @@ def test_hand_computed_day() -> None:
     by_site = book.figures(400, by="site")
     assert by_site["paris"].answered == 2 and by_site["paris"].offered == 2
     assert set(book.figures(400, by="queue")) == {"q"}
+    # intervals add up to the whole day, each contact counted once
+    intervals = book.figures(400, by="interval").values()
+    assert sum(x.offered for x in intervals) == f.offered
+    assert sum(x.answered for x in intervals) == f.answered
+    assert sum(x.abandoned for x in intervals) == f.abandoned
     # offline recomputation from the same log gives the same figures
     again = KpiBook(KpiSettings(short_abandon_s=5))
     again.apply_all(log)
@@ -143,3 +148,10 @@ def test_figures_stay_within_their_bounds(data: st.DataObject, length: int) -> N
             for rate in (f.service_level, f.answer_rate, f.occupancy, f.reachability):
                 assert rate is None or 0 <= rate <= 1
             assert f.lost <= f.customers_tried
+    whole = book.figures(now + 1)
+    if whole:
+        parts = book.figures(now + 1, by="interval").values()
+        for name in ("offered", "answered", "abandoned", "callbacks", "other_outcomes"):
+            assert sum(getattr(x, name) for x in parts) == getattr(whole["all"], name)
+        queues = book.figures(now + 1, by="queue").values()
+        assert sum(x.offered for x in queues) == whole["all"].offered

@@ -234,19 +234,21 @@ class KpiBook:
         interval: float,
         dims: tuple[tuple[str, str], ...],
         fn: Callable[[_Acc], None],
+        *,
+        per_interval: bool = True,
     ) -> None:
+        """Book `fn` under each dimension key of `dims` for `interval`, and under
+        the interval itself unless `per_interval` is False (a contact already
+        booked there, now learning its site)."""
         buckets = self._buckets
+        if per_interval:
+            dims = (*dims, ("interval", str(int(interval))))
         for dim, key in dims:
             k = (dim, key, interval)
             acc = buckets.get(k)
             if acc is None:
                 acc = buckets[k] = _Acc()
             fn(acc)
-        k = ("interval", str(int(interval)), interval)
-        acc = buckets.get(k)
-        if acc is None:
-            acc = buckets[k] = _Acc()
-        fn(acc)
         self._recent.append((at, fn, dims))
         horizon = at - 2 * self.settings.window_s
         recent = self._recent
@@ -355,7 +357,7 @@ class KpiBook:
             acc.volume[channel] = acc.volume.get(channel, 0) + 1
             acc.tried.add(c.customer)
 
-        self._add(at, c.interval, c.site_dims, first_seen)
+        self._add(at, c.interval, c.site_dims, first_seen, per_interval=False)
         self._add(at, c.interval, self._dims(c), fn)
 
     def _accepted(self, e: ev.OfferAccepted) -> None:
