@@ -26,7 +26,7 @@ def _golden_report() -> str:
     return to_json(simulate_report(scenario, seed=7, replications=3))
 
 
-def test_same_seed_same_report_byte_for_byte() -> None:
+def test_golden_same_seed_same_report_byte_for_byte() -> None:
     expected = GOLDEN / "sim-small-report.json"
     text = _golden_report()
     if os.environ.get("JOIGNABLE_REGEN_GOLDEN"):
