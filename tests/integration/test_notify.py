@@ -17,13 +17,13 @@ from aiosmtpd.controller import Controller
 from joignable.core.alerts import AlertEvaluator, AlertRule, ScopeKind, Severity
 from joignable.service.notify import (
     SIGNATURE_HEADER,
-    AlertHistory,
     EmailTarget,
     Notifier,
     WebhookTarget,
     verify,
 )
 from joignable.store import EventLog
+from joignable.store.alerts import AlertHistory
 
 SECRET = "s3cret"
 RULE = AlertRule(

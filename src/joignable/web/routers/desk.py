@@ -17,11 +17,12 @@ from fastapi.responses import HTMLResponse
 
 from joignable.core.engine import Engine
 from joignable.web.auth import CSRF_COOKIE, User, require_role
-from joignable.web.routers.tower import hub_of, session_user
-from joignable.web.state import Services
+from joignable.web.routers.tower import hub_of
+from joignable.web.state import Services, get_services
 
 router = APIRouter()
 agent_page = require_role("agent", "admin", "supervisor", page=True)
+agent_api = require_role("agent", "admin", "supervisor")
 
 #: Wrap-up codes offered on the desk (free text is accepted by the API too).
 WRAP_CODES = ("resolved", "follow-up", "information", "complaint", "sale", "other")
@@ -91,22 +92,19 @@ async def desk_page(
 
 
 @router.websocket("/desk/ws")
-async def desk_feed(websocket: WebSocket) -> None:
-    """The signed-in agent's live state (session cookie)."""
-    services: Services | None = getattr(websocket.app.state, "services", None)
-    user = await session_user(websocket, services) if services is not None else None
-    if user is None or services is None:
-        await websocket.close(code=4401)
-        return
+async def desk_feed(
+    websocket: WebSocket,
+    user: User = Depends(agent_api),
+    services: Services = Depends(get_services),
+) -> None:
+    """An agent's live state (session cookie or bearer token). Agents get their
+    own; a supervisor names the agent with `?agent=ID`."""
     wanted = websocket.query_params.get("agent", "")
     agent_id = user.agent_id if user.role == "agent" else (wanted or user.agent_id)
-    if not agent_id:
-        await websocket.close(code=4403)
-        return
-    engine_of = services.runner
+    runner, clock = services.runner, services.clock
 
     def view(snapshot: dict[str, Any]) -> dict[str, Any]:
-        return desk_state(engine_of.engine, agent_id, services.clock.now())
+        return desk_state(runner.engine, agent_id, clock.now())
 
     await websocket.accept()
     await hub_of(websocket).serve(websocket, view)

@@ -27,8 +27,9 @@ from joignable.core.alerts import AlertRule
 from joignable.core.throttle import ThrottleSettings, settings_from_dict
 from joignable.service.config import CenterConfig, load
 from joignable.service.live import LiveHub, scoped_view
-from joignable.service.notify import AlertHistory, EmailTarget, Notifier, WebhookTarget
-from joignable.web.auth import CSRF_COOKIE, SESSION_COOKIE, User, require_role
+from joignable.service.notify import EmailTarget, Notifier, WebhookTarget
+from joignable.store.alerts import AlertHistory
+from joignable.web.auth import CSRF_COOKIE, User, require_role
 from joignable.web.state import Services
 
 router = APIRouter()
@@ -150,14 +151,6 @@ async def tower_page(request: Request, user: User = Depends(supervisor_page)) ->
     return _page(request, "tower.html", user, channels=channels)
 
 
-async def session_user(websocket: WebSocket, services: Services) -> User | None:
-    token = websocket.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    user: User | None = await services.auth.resolve(token, "session")
-    return user
-
-
 def view_for(user: User, config: CenterConfig | None) -> Any:
     if not user.scoped:
         return None
@@ -166,13 +159,8 @@ def view_for(user: User, config: CenterConfig | None) -> Any:
 
 
 @router.websocket("/tower/ws")
-async def tower_feed(websocket: WebSocket) -> None:
-    """Live snapshots for a signed-in supervisor (session cookie)."""
-    services: Services | None = getattr(websocket.app.state, "services", None)
-    user = await session_user(websocket, services) if services is not None else None
-    if user is None or user.role not in ("admin", "supervisor"):
-        await websocket.close(code=4401 if user is None else 4403)
-        return
+async def tower_feed(websocket: WebSocket, user: User = Depends(supervisor_api)) -> None:
+    """Live snapshots for a supervisor (session cookie or bearer token)."""
     await websocket.accept()
     await hub_of(websocket).serve(websocket, view_for(user, websocket.app.state.center_config))
 
