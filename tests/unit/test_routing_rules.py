@@ -155,7 +155,9 @@ def test_offer_times_out_and_missed_offers_set_the_agent_not_ready() -> None:
     c.agent("a1")
     c.call("c1", at=0)
     c.tick(20)
-    assert c.state("c1") is ContactState.WAITING  # back in line; a1, who missed it, is not re-offered it
+    assert (
+        c.state("c1") is ContactState.WAITING
+    )  # back in line; a1, who missed it, is not re-offered it
     out = [e for e in c.log if isinstance(e, ev.OfferDeclined)]
     assert out and out[0].timed_out and out[0].at == 20
 
@@ -338,3 +340,22 @@ def test_ended_contacts_carry_their_reason() -> None:
     c.do(cmd.Cancel(contact_id="c1", by="supervisor:amel"))
     ended = [e for e in c.log if isinstance(e, ev.ContactEnded)]
     assert ended[0].reason is EndReason.CANCELLED and ended[0].by == "supervisor:amel"
+
+
+def test_every_agent_action_records_who_did_it() -> None:
+    c = Center(QueueSpec(id="q", wrap_up=30))
+    c.agent("a1")
+    c.call("c1")
+    c.do(cmd.Accept(contact_id="c1", agent_id="a1", by="agent:a1"), at=1)
+    c.do(cmd.Complete(contact_id="c1", agent_id="a1", by="agent:a1"), at=9)
+    c.do(cmd.FinishWrapUp(contact_id="c1", agent_id="a1", by="supervisor:amel"), at=12)
+    c.call("c2", at=13)
+    c.do(cmd.Reject(contact_id="c2", agent_id="a1", by="agent:a1"), at=14)
+    kinds = (ev.OfferAccepted, ev.ContactCompleted, ev.WrapUpFinished, ev.OfferDeclined)
+    who = [(type(e).__name__, e.by) for e in c.log if isinstance(e, kinds)]
+    assert who == [
+        ("OfferAccepted", "agent:a1"),
+        ("ContactCompleted", "agent:a1"),
+        ("WrapUpFinished", "supervisor:amel"),
+        ("OfferDeclined", "agent:a1"),
+    ]

@@ -311,15 +311,17 @@ class Engine(CenterState):
     def _h_accept(self, c: cmd.Accept) -> None:
         contact = self._contact(c.contact_id)
         self._held_by(contact, c.agent_id, ContactState.OFFERED)
-        self._emit(ev.OfferAccepted, contact_id=contact.id, agent_id=c.agent_id)
+        self._emit(ev.OfferAccepted, contact_id=contact.id, agent_id=c.agent_id, by=c.by)
 
     def _h_reject(self, c: cmd.Reject) -> None:
         contact = self._contact(c.contact_id)
         self._held_by(contact, c.agent_id, ContactState.OFFERED)
-        self._decline(contact, self.agents[c.agent_id], timed_out=False)
+        self._decline(contact, self.agents[c.agent_id], timed_out=False, by=c.by)
 
-    def _decline(self, contact: Contact, agent: Agent, *, timed_out: bool) -> None:
-        self._emit(ev.OfferDeclined, contact_id=contact.id, agent_id=agent.id, timed_out=timed_out)
+    def _decline(self, contact: Contact, agent: Agent, *, timed_out: bool, by: str = "") -> None:
+        self._emit(
+            ev.OfferDeclined, contact_id=contact.id, agent_id=agent.id, timed_out=timed_out, by=by
+        )
         limit = self.settings.max_missed_offers
         if limit and agent.missed >= limit and agent.presence is Presence.READY:
             self._emit(ev.AgentMissedTooMany, agent_id=agent.id, missed=agent.missed)
@@ -345,9 +347,10 @@ class Engine(CenterState):
             contact_id=contact.id,
             agent_id=c.agent_id,
             deadline=self.now + wrap,
+            by=c.by,
         )
         if wrap <= 0:
-            self._emit(ev.WrapUpFinished, contact_id=contact.id, agent_id=c.agent_id)
+            self._emit(ev.WrapUpFinished, contact_id=contact.id, agent_id=c.agent_id, by=c.by)
             self._route_agent(self.agents[c.agent_id])
 
     def _h_finish_wrap_up(self, c: cmd.FinishWrapUp) -> None:
@@ -359,6 +362,7 @@ class Engine(CenterState):
             agent_id=c.agent_id,
             code=c.code,
             resolved=c.resolved,
+            by=c.by,
         )
         self._route_agent(self.agents[c.agent_id])
 
@@ -406,7 +410,7 @@ class Engine(CenterState):
     def _h_abandon(self, c: cmd.Abandon) -> None:
         contact = self._contact(c.contact_id)
         if contact.state is ContactState.CONNECTED:  # the customer hung up: conversation over
-            self._h_complete(cmd.Complete(contact_id=contact.id, agent_id=contact.agent))
+            self._h_complete(cmd.Complete(contact_id=contact.id, agent_id=contact.agent, by=c.by))
             return
         if contact.state is ContactState.WRAP_UP:
             raise cmd.CommandRejected(f"contact {contact.id} is already finished")

@@ -108,6 +108,7 @@ class ContactOffered(Event):
 class OfferAccepted(Event):
     contact_id: str
     agent_id: str
+    by: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,6 +119,7 @@ class OfferDeclined(Event):
     contact_id: str
     agent_id: str
     timed_out: bool = False
+    by: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,6 +137,7 @@ class ContactCompleted(Event):
     contact_id: str
     agent_id: str
     deadline: float
+    by: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,6 +147,7 @@ class WrapUpFinished(Event):
     code: str = ""
     resolved: bool | None = None
     timed_out: bool = False
+    by: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
