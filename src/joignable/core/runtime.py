@@ -43,7 +43,9 @@ class Contact:
         "transfers",
     )
 
-    def __init__(self, spec: ContactSpec, at: float, seq: int, entered: float | None = None) -> None:
+    def __init__(
+        self, spec: ContactSpec, at: float, seq: int, entered: float | None = None
+    ) -> None:
         self.spec = spec
         self.id = spec.id
         self.channel = spec.channel
