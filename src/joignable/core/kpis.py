@@ -136,10 +136,12 @@ def _ratio(num: float, den: float) -> float | None:
 class _Contact:
     __slots__ = (
         "accepted",
+        "accs",
         "agent",
         "channel",
         "completed",
         "customer",
+        "dims",
         "entered",
         "id",
         "interval",
@@ -163,6 +165,8 @@ class _Contact:
         self.resolved = False  # its waiting phase is over (answered or left)
         self.transferred = False
         self.site_dims: tuple[tuple[str, str], ...] = ()
+        self.accs: tuple[_Acc, ...] = ()  # where its figures are booked (cached)...
+        self.dims: tuple[tuple[str, str], ...] = ()  # ...and under which keys
 
 
 class KpiBook:
@@ -175,6 +179,7 @@ class KpiBook:
         self._callback_of: dict[str, str] = {}
         self._agents: dict[str, tuple[str, str]] = {}  # id -> (site, outsourcer)
         self._agent_state: dict[str, list[Any]] = {}  # id -> [presence, offered, busy, since]
+        self._agent_accs: dict[tuple[str, float], tuple[_Acc, ...]] = {}
         self._queue_sl: dict[str, float] = {}
         self._queue_site: dict[str, str] = {}
         self._recent: deque[tuple[float, Callable[[_Acc], None], tuple[tuple[str, str], ...]]] = (
@@ -228,6 +233,22 @@ class KpiBook:
         step = self.settings.interval_s
         return (at // step) * step
 
+    def _accs(
+        self, interval: float, dims: tuple[tuple[str, str], ...], per_interval: bool = True
+    ) -> tuple[_Acc, ...]:
+        """The accumulators of `dims` for `interval` (and of the interval itself)."""
+        buckets = self._buckets
+        if per_interval:
+            dims = (*dims, ("interval", str(int(interval))))
+        out = []
+        for dim, key in dims:
+            k = (dim, key, interval)
+            acc = buckets.get(k)
+            if acc is None:
+                acc = buckets[k] = _Acc()
+            out.append(acc)
+        return tuple(out)
+
     def _add(
         self,
         at: float,
@@ -240,19 +261,21 @@ class KpiBook:
         """Book `fn` under each dimension key of `dims` for `interval`, and under
         the interval itself unless `per_interval` is False (a contact already
         booked there, now learning its site)."""
-        buckets = self._buckets
-        if per_interval:
-            dims = (*dims, ("interval", str(int(interval))))
-        for dim, key in dims:
-            k = (dim, key, interval)
-            acc = buckets.get(k)
-            if acc is None:
-                acc = buckets[k] = _Acc()
+        self._book(at, self._accs(interval, dims, per_interval), dims, fn)
+
+    def _book(
+        self,
+        at: float,
+        accs: tuple[_Acc, ...],
+        dims: tuple[tuple[str, str], ...],
+        fn: Callable[[_Acc], None],
+    ) -> None:
+        for acc in accs:
             fn(acc)
-        self._recent.append((at, fn, dims))
-        horizon = at - 2 * self.settings.window_s
         recent = self._recent
-        while recent and recent[0][0] < horizon:
+        recent.append((at, fn, dims))
+        horizon = at - 2 * self.settings.window_s
+        while recent[0][0] < horizon:
             recent.popleft()
 
     def _dims(self, c: _Contact) -> tuple[tuple[str, str], ...]:
@@ -264,7 +287,10 @@ class KpiBook:
 
     def _agent(self, e: ev.AgentConfigured) -> None:
         a = e.agent
-        self._agents[a.id] = (a.site or UNASSIGNED, a.outsourcer or UNASSIGNED)
+        where = (a.site or UNASSIGNED, a.outsourcer or UNASSIGNED)
+        if self._agents.get(a.id, where) != where:  # moved: book from now on at the new site
+            self._agent_accs = {k: v for k, v in self._agent_accs.items() if k[0] != a.id}
+        self._agents[a.id] = where
         self._agent_state.setdefault(a.id, [P.OFFLINE, 0, 0, e.at])
 
     def _agent_time(self, agent_id: str, at: float, change: Callable[[list[Any]], None]) -> None:
@@ -277,29 +303,32 @@ class KpiBook:
 
     def _book_agent_time(self, agent_id: str, st: list[Any], until: float) -> None:
         presence, offered, busy, since = st
-        if until <= since:
+        if until <= since or presence is P.OFFLINE:
             return
-        activity = agent_activity(presence, offered, busy, 0)
-        if activity is AgentActivity.BUSY:
-            attr = "handling"
-        elif activity in (AgentActivity.AVAILABLE, AgentActivity.RESERVED):
-            attr = "avail"
-        else:
+        if busy:  # connected or in wrap-up
+            handling = True
+        elif presence is P.READY or offered:  # available, or reserved by an offer
+            handling = False
+        else:  # not ready
             return
-        site, outsourcer = self._agents[agent_id]
-        dims = (("all", "all"), ("site", site), ("outsourcer", outsourcer))
         step = self.settings.interval_s
+        cache = self._agent_accs
         t = since
         while t < until:  # split across interval boundaries
-            interval = self._interval(t)
+            interval = (t // step) * step
             end = min(until, interval + step)
             span = end - t
-            for dim, key in (*dims, ("interval", str(int(interval)))):
-                k = (dim, key, interval)
-                acc = self._buckets.get(k)
-                if acc is None:
-                    acc = self._buckets[k] = _Acc()
-                setattr(acc, attr, getattr(acc, attr) + span)
+            accs = cache.get((agent_id, interval))
+            if accs is None:
+                site, outsourcer = self._agents[agent_id]
+                dims = (("all", "all"), ("site", site), ("outsourcer", outsourcer))
+                accs = cache[(agent_id, interval)] = self._accs(interval, dims)
+            if handling:
+                for acc in accs:
+                    acc.handling += span
+            else:
+                for acc in accs:
+                    acc.avail += span
             t = end
 
     def _presence(self, e: ev.Event) -> None:
@@ -337,7 +366,9 @@ class KpiBook:
             acc.volume[channel] = acc.volume.get(channel, 0) + 1
             acc.tried.add(c.customer)
 
-        self._add(e.at, c.interval, self._dims(c), add)
+        c.dims = self._dims(c)
+        c.accs = self._accs(c.interval, c.dims)
+        self._book(e.at, c.accs, c.dims, add)
 
     def _offered(self, e: ev.ContactOffered) -> None:
         self._busy(e.agent_id, e.at, 1, 0)
@@ -357,8 +388,11 @@ class KpiBook:
             acc.volume[channel] = acc.volume.get(channel, 0) + 1
             acc.tried.add(c.customer)
 
-        self._add(at, c.interval, c.site_dims, first_seen, per_interval=False)
-        self._add(at, c.interval, self._dims(c), fn)
+        site_accs = self._accs(c.interval, c.site_dims, per_interval=False)
+        self._book(at, site_accs, c.site_dims, first_seen)
+        c.accs += site_accs
+        c.dims += c.site_dims
+        self._book(at, c.accs, c.dims, fn)
 
     def _accepted(self, e: ev.OfferAccepted) -> None:
         self._busy(e.agent_id, e.at, -1, 1)
@@ -396,7 +430,7 @@ class KpiBook:
         def add(acc: _Acc) -> None:
             acc.reached.add(customer)
 
-        self._add(at, c.interval, self._dims(c), add)
+        self._book(at, c.accs, c.dims, add)
 
     def _completed(self, e: ev.ContactCompleted) -> None:
         self._busy(e.agent_id, e.at, 0, 0)
@@ -420,7 +454,7 @@ class KpiBook:
             acc.handled += 1
             acc.transfers += transferred
 
-        self._add(e.at, c.interval, self._dims(c), add)
+        self._book(e.at, c.accs, c.dims, add)
 
     def _transferred(self, e: ev.ContactTransferred) -> None:
         self._busy(e.from_agent, e.at, 0, -1)

@@ -81,6 +81,9 @@ class Contact:
         return self.priority + aging_per_s * (now - self.entered)
 
 
+_NONE: frozenset[Channel] = frozenset()
+
+
 class Agent:
     __slots__ = (
         "budget",
@@ -150,8 +153,12 @@ class Agent:
     def open_channels(self) -> frozenset[Channel]:
         """Channels on which this agent can take one more contact now."""
         if self.presence is not Presence.READY:
-            return frozenset()
-        return frozenset(ch for ch in self.channels if self.has_room(ch))
+            return _NONE
+        counts, limits, costs = self.counts, self.limits, self.costs
+        free = self.budget - self.load
+        return frozenset(
+            [ch for ch in self.channels if counts[ch] < limits[ch] and costs[ch] <= free]
+        )
 
     def take(self, channel: Channel) -> None:
         self.counts[channel] += 1

@@ -165,12 +165,10 @@ class CenterState:
         """Recompute on which channels the agent has room; update the index."""
         new = agent.open_channels()
         old = agent.indexed
-        gained = new - old
-        lost = old - new
-        if moved:
-            gained = new
-        if not gained and not lost:
+        if new == old and not (moved and new):
             return
+        gained = new if moved else new - old
+        lost = old - new
         for ch in sorted(gained):
             self._stamp += 1
             agent.stamp[ch] = self._stamp
