@@ -29,8 +29,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from . import events as ev
-from .lifecycle import AgentActivity, agent_activity
 from .lifecycle import Presence as P
+from .lifecycle import agent_activity
 from .model import Channel, EndReason
 
 DIMENSIONS = ("queue", "channel", "site", "outsourcer", "interval")
@@ -127,6 +127,20 @@ class _Acc:
                     mine[k] = mine.get(k, 0) + v
             else:
                 setattr(self, name, mine + theirs)
+
+
+def _category(st: list[Any]) -> str | None:
+    """How an agent's time counts for occupancy: "handling" (a connected contact
+    or wrap-up), "available" (ready and idle, or reserved by an offer), or None
+    (not ready, offline)."""
+    presence, offered, busy, _ = st
+    if presence is P.OFFLINE:
+        return None
+    if busy:
+        return "handling"
+    if presence is P.READY or offered:
+        return "available"
+    return None
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -294,23 +308,23 @@ class KpiBook:
         self._agent_state.setdefault(a.id, [P.OFFLINE, 0, 0, e.at])
 
     def _agent_time(self, agent_id: str, at: float, change: Callable[[list[Any]], None]) -> None:
+        """Apply `change` to the agent's state; book the time since the last change
+        of category (handling / available / neither) when the category changes."""
         st = self._agent_state.get(agent_id)
         if st is None:
             return
-        self._book_agent_time(agent_id, st, at)
+        before = _category(st)
         change(st)
-        st[3] = at
+        if _category(st) != before:
+            self._book_agent_time(agent_id, before, st[3], at)
+            st[3] = at
 
-    def _book_agent_time(self, agent_id: str, st: list[Any], until: float) -> None:
-        presence, offered, busy, since = st
-        if until <= since or presence is P.OFFLINE:
+    def _book_agent_time(
+        self, agent_id: str, category: str | None, since: float, until: float
+    ) -> None:
+        if category is None or until <= since:
             return
-        if busy:  # connected or in wrap-up
-            handling = True
-        elif presence is P.READY or offered:  # available, or reserved by an offer
-            handling = False
-        else:  # not ready
-            return
+        handling = category == "handling"
         step = self.settings.interval_s
         cache = self._agent_accs
         t = since
@@ -432,8 +446,7 @@ class KpiBook:
 
         self._book(at, c.accs, c.dims, add)
 
-    def _completed(self, e: ev.ContactCompleted) -> None:
-        self._busy(e.agent_id, e.at, 0, 0)
+    def _completed(self, e: ev.ContactCompleted) -> None:  # talk → wrap-up: still handling
         c = self._open.get(e.contact_id)
         if c is not None:
             c.completed = e.at
@@ -540,21 +553,32 @@ class KpiBook:
     def _add_open_agent_time(
         self, accs: dict[str, _Acc], dim: str, now: float, first: float | None
     ) -> None:
-        if dim not in ("all", "site", "outsourcer"):
+        """Add the time of each agent's current, not yet booked, segment."""
+        if dim not in ("all", "site", "outsourcer", "interval"):
             return
+        step = self.settings.interval_s
         for agent_id, st in self._agent_state.items():
-            presence, offered, busy, since = st
-            if now <= since:
+            category = _category(st)
+            since = st[3]
+            if category is None or now <= since:
                 continue
-            start = since if first is None else max(since, first)
-            activity = agent_activity(presence, offered, busy, 0)
+            t = since if first is None else max(since, first)
             site, outsourcer = self._agents[agent_id]
-            key = {"all": "all", "site": site, "outsourcer": outsourcer}[dim]
-            acc = accs.setdefault(key, _Acc())
-            if activity is AgentActivity.BUSY:
-                acc.handling += max(0.0, now - start)
-            elif activity in (AgentActivity.AVAILABLE, AgentActivity.RESERVED):
-                acc.avail += max(0.0, now - start)
+            while t < now:
+                interval = (t // step) * step
+                end = now if dim != "interval" else min(now, interval + step)
+                key = {
+                    "all": "all",
+                    "site": site,
+                    "outsourcer": outsourcer,
+                    "interval": str(int(interval)),
+                }[dim]
+                acc = accs.setdefault(key, _Acc())
+                if category == "handling":
+                    acc.handling += end - t
+                else:
+                    acc.avail += end - t
+                t = end
 
     def _figures(self, a: _Acc, dim: str, key: str, now: float) -> Figures:
         waiting = 0

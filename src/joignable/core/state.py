@@ -66,12 +66,20 @@ class CenterState:
     # ------------------------------------------------------------------ reading
 
     def due(self, now: float) -> bool:
-        """Whether a timer is due at `now` (then send a `Tick` first)."""
-        return bool(self._timers) and self._timers[0][0] <= now
+        """Whether a timer that would act is due at `now` (then send a `Tick` first)."""
+        deadline = self.next_deadline()
+        return deadline is not None and deadline <= now
 
     def next_deadline(self) -> float | None:
-        """When the next timer is due, or None."""
-        return self._timers[0][0] if self._timers else None
+        """When the next timer that would still act is due, or None.
+
+        Timers made void (an offer accepted, a wrap-up finished early) are
+        dropped from the head of the heap here, so shells never wake for them.
+        """
+        timers = self._timers
+        while timers and not self._timer_live(timers[0]):
+            heapq.heappop(timers)
+        return timers[0][0] if timers else None
 
     def replay(self, events: Iterable[ev.Event]) -> None:
         """Apply stored events in order (crash recovery, read models)."""
@@ -161,19 +169,27 @@ class CenterState:
             ev.ContactEnded: self._a_ended,
         }
 
-    def _refresh(self, agent: Agent, moved: bool = False) -> None:
-        """Recompute on which channels the agent has room; update the index."""
+    def _refresh(self, agent: Agent, offered: Channel | None = None) -> None:
+        """Recompute on which channels the agent has room; update the index.
+
+        After an offer on a channel where the agent still has room (chats,
+        e-mails), the agent goes to the back of that channel's line: longest
+        idle means longest since the last offer there.
+        """
         new = agent.open_channels()
         old = agent.indexed
-        if new == old and not (moved and new):
+        moved = offered is not None and offered in new
+        if new == old and not moved:
             return
-        gained = new if moved else new - old
+        gained = new - old
+        if offered is not None and moved:
+            gained = gained | {offered}
         lost = old - new
         for ch in sorted(gained):
             self._stamp += 1
             agent.stamp[ch] = self._stamp
         agent.indexed = new
-        self.router.reindex(agent, gained, lost, moved)
+        self.router.reindex(agent, frozenset(gained), lost, moved)
 
     def _a_queue(self, e: ev.QueueConfigured) -> None:
         qs = self.queues.get(e.queue.id)
@@ -284,7 +300,7 @@ class CenterState:
         agent.offered.add(contact.id)
         agent.take(contact.channel)
         agent.last_offer = e.seq
-        self._refresh(agent, moved=True)
+        self._refresh(agent, offered=contact.channel)
         self._push(contact.deadline, TIMER_OFFER, contact.id, e.seq)
 
     def _a_accepted(self, e: ev.OfferAccepted) -> None:
