@@ -155,3 +155,8 @@ def test_figures_stay_within_their_bounds(data: st.DataObject, length: int) -> N
             assert sum(getattr(x, name) for x in parts) == getattr(whole["all"], name)
         queues = book.figures(now + 1, by="queue").values()
         assert sum(x.offered for x in queues) == whole["all"].offered
+
+
+def test_a_book_without_window_says_so() -> None:
+    with pytest.raises(ValueError, match="no sliding window"):
+        KpiBook(KpiSettings(window_s=0)).window(100)

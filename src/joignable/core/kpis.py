@@ -42,7 +42,7 @@ class KpiSettings:
     interval_s: float = 900.0
     short_abandon_s: float = 5.0
     sl_seconds: float = 20.0  # default T; a queue's own `sl_seconds` wins
-    window_s: float = 900.0  # the sliding window of live figures
+    window_s: float = 900.0  # the sliding window of live figures (0: not kept, reports only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,11 +286,13 @@ class KpiBook:
     ) -> None:
         for acc in accs:
             fn(acc)
-        recent = self._recent
-        recent.append((at, fn, dims))
-        horizon = at - 2 * self.settings.window_s
-        while recent[0][0] < horizon:
-            recent.popleft()
+        window = self.settings.window_s
+        if window > 0:  # keep what the sliding window needs
+            recent = self._recent
+            recent.append((at, fn, dims))
+            horizon = at - 2 * window
+            while recent[0][0] < horizon:
+                recent.popleft()
 
     def _dims(self, c: _Contact) -> tuple[tuple[str, str], ...]:
         return (("all", "all"), ("queue", c.queue), ("channel", c.channel), *c.site_dims)
@@ -359,11 +361,15 @@ class KpiBook:
         self._agent_time(agent_id, e.at, change)
 
     def _busy(self, agent_id: str, at: float, offered: int, busy: int) -> None:
-        def change(st: list[Any]) -> None:
-            st[1] += offered
-            st[2] += busy
-
-        self._agent_time(agent_id, at, change)
+        st = self._agent_state.get(agent_id)
+        if st is None:
+            return
+        before = _category(st)
+        st[1] += offered
+        st[2] += busy
+        if _category(st) != before:
+            self._book_agent_time(agent_id, before, st[3], at)
+            st[3] = at
 
     def _queued(self, e: ev.ContactQueued) -> None:
         spec = e.contact
@@ -530,6 +536,8 @@ class KpiBook:
         """Figures over the sliding window (`settings.window_s`) ending at `now`:
         contributions booked in the window; occupancy from the intervals it
         overlaps, pro rata."""
+        if self.settings.window_s <= 0:
+            raise ValueError("this KPI book keeps no sliding window (window_s=0)")
         dim = by or "all"
         start = now - self.settings.window_s
         accs: dict[str, _Acc] = {}

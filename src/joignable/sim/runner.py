@@ -79,6 +79,7 @@ class Simulation(AgentWorld):
                 interval_s=self.interval,
                 short_abandon_s=scenario.short_abandon_seconds,
                 sl_seconds=scenario.sl_seconds,
+                window_s=0,  # reports read whole intervals; no live sliding window
             )
         )
         self.streams = build_streams(scenario, self.epoch)
