@@ -23,8 +23,7 @@ Counting rules (see docs/kpis.md):
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -196,9 +195,9 @@ class KpiBook:
         self._agent_accs: dict[tuple[str, float], tuple[_Acc, ...]] = {}
         self._queue_sl: dict[str, float] = {}
         self._queue_site: dict[str, str] = {}
-        self._recent: deque[tuple[float, Callable[[_Acc], None], tuple[tuple[str, str], ...]]] = (
-            deque()
-        )
+        # the sliding window: the same sums per minute, for the last 2 × window
+        self._minutes: dict[tuple[str, str, float], _Acc] = {}
+        self._minute = -1.0
         self.events = 0
         self._handlers: dict[type[ev.Event], Callable[[Any], None]] = {
             ev.QueueConfigured: self._queue,
@@ -287,12 +286,21 @@ class KpiBook:
         for acc in accs:
             fn(acc)
         window = self.settings.window_s
-        if window > 0:  # keep what the sliding window needs
-            recent = self._recent
-            recent.append((at, fn, dims))
-            horizon = at - 2 * window
-            while recent[0][0] < horizon:
-                recent.popleft()
+        if window <= 0:  # a report-only book keeps no window
+            return
+        minute = (at // 60.0) * 60.0
+        minutes = self._minutes
+        if minute != self._minute:  # a new minute: forget what no window will read
+            self._minute = minute
+            horizon = minute - 2 * window
+            for k in [k for k in minutes if k[2] < horizon]:
+                del minutes[k]
+        for dim, key in dims:
+            k = (dim, key, minute)
+            bucket = minutes.get(k)
+            if bucket is None:
+                bucket = minutes[k] = _Acc()
+            fn(bucket)
 
     def _dims(self, c: _Contact) -> tuple[tuple[str, str], ...]:
         return (("all", "all"), ("queue", c.queue), ("channel", c.channel), *c.site_dims)
@@ -530,23 +538,22 @@ class KpiBook:
                 continue
             accs.setdefault(key, _Acc()).merge(acc)
         self._add_open_agent_time(accs, dim, now, first)
-        return {key: self._figures(acc, dim, key, now) for key, acc in sorted(accs.items())}
+        return self._all_figures(accs, dim, now)
 
     def window(self, now: float, *, by: str | None = None) -> dict[str, Figures]:
         """Figures over the sliding window (`settings.window_s`) ending at `now`:
-        contributions booked in the window; occupancy from the intervals it
-        overlaps, pro rata."""
+        contributions booked in the window, to the minute (the minute in which
+        the window starts counts whole); occupancy from the intervals it
+        overlaps, pro rata, plus each agent's current segment."""
         if self.settings.window_s <= 0:
             raise ValueError("this KPI book keeps no sliding window (window_s=0)")
         dim = by or "all"
         start = now - self.settings.window_s
+        first_minute = (start // 60.0) * 60.0
         accs: dict[str, _Acc] = {}
-        for at, fn, dims in self._recent:
-            if at < start:
-                continue
-            for d, key in dims:
-                if d == dim:
-                    fn(accs.setdefault(key, _Acc()))
+        for (d, key, minute), acc in self._minutes.items():
+            if d == dim and first_minute <= minute <= now:
+                accs.setdefault(key, _Acc()).merge(acc)
         step = self.settings.interval_s
         for (d, key, interval), acc in self._buckets.items():
             if d != dim or interval + step <= start or interval > now:
@@ -555,8 +562,8 @@ class KpiBook:
             target = accs.setdefault(key, _Acc())
             target.handling += acc.handling * share
             target.avail += acc.avail * share
-        self._add_open_agent_time(accs, dim, now, self._interval(start))
-        return {key: self._figures(acc, dim, key, now) for key, acc in sorted(accs.items())}
+        self._add_open_agent_time(accs, dim, now, start)
+        return self._all_figures(accs, dim, now)
 
     def _add_open_agent_time(
         self, accs: dict[str, _Acc], dim: str, now: float, first: float | None
@@ -588,18 +595,27 @@ class KpiBook:
                     acc.avail += end - t
                 t = end
 
-    def _figures(self, a: _Acc, dim: str, key: str, now: float) -> Figures:
-        waiting = 0
-        longest = 0.0
+    def _all_figures(self, accs: dict[str, _Acc], dim: str, now: float) -> dict[str, Figures]:
+        """Figures per key; what is live (waiting, pending customers) is read once."""
+        waiting: dict[str, list[float]] = {}  # key -> [count, longest]
         if dim in ("all", "queue", "channel"):
             for c in self._open.values():
                 if c.resolved:
                     continue
-                if dim == "all" or (c.queue if dim == "queue" else c.channel) == key:
-                    waiting += 1
-                    longest = max(longest, now - c.entered)
+                key = "all" if dim == "all" else c.queue if dim == "queue" else c.channel
+                w = waiting.setdefault(key, [0, 0.0])
+                w[0] += 1
+                w[1] = max(w[1], now - c.entered)
+        pending = self._pending_customers()
+        return {
+            key: self._figures(acc, waiting.get(key, (0, 0.0)), pending)
+            for key, acc in sorted(accs.items())
+        }
+
+    def _figures(self, a: _Acc, live: Sequence[float], pending: set[str]) -> Figures:
+        waiting, longest = int(live[0]), live[1]
         handled_time = a.talk + a.wrap
-        lost = len(a.tried - a.reached - self._pending_customers())
+        lost = len(a.tried - a.reached - pending)
         return Figures(
             offered=a.offered,
             answered=a.answered,
@@ -646,5 +662,5 @@ class KpiBook:
             "events": self.events,
             "open_contacts": len(self._open),
             "buckets": len(self._buckets),
-            "recent": len(self._recent),
+            "window_minutes": len(self._minutes),
         }
