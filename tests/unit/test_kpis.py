@@ -160,3 +160,25 @@ def test_figures_stay_within_their_bounds(data: st.DataObject, length: int) -> N
 def test_a_book_without_window_says_so() -> None:
     with pytest.raises(ValueError, match="no sliding window"):
         KpiBook(KpiSettings(window_s=0)).window(100)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data(), st.integers(5, 50))
+def test_open_agent_time_from_running_sums_equals_a_visit_of_every_agent(
+    data: st.DataObject, length: int
+) -> None:
+    engine = Engine()
+    book = KpiBook()
+    book.apply_all(center(engine))
+    now = 0.0
+    for n in range(length):
+        command, now = build(engine, data, n, now)
+        book.apply_all(run(engine, command, now))
+    later = now + data.draw(st.sampled_from([0, 1, 59, 600]))
+    from_sums: dict = {}
+    book._add_open_agent_time(from_sums, "all", later, None)
+    visited: dict = {}
+    book._add_open_agent_time(visited, "interval", later, None)  # visits every agent
+    total = sum(a.handling for a in visited.values()), sum(a.avail for a in visited.values())
+    got = (from_sums["all"].handling, from_sums["all"].avail) if from_sums else (0.0, 0.0)
+    assert got == pytest.approx(total, abs=1e-6)

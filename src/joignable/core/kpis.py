@@ -188,11 +188,16 @@ class KpiBook:
     def __init__(self, settings: KpiSettings | None = None) -> None:
         self.settings = settings or KpiSettings()
         self._buckets: dict[tuple[str, str, float], _Acc] = {}
-        self._open: dict[str, _Contact] = {}
+        self._open: dict[str, _Contact] = {}  # requests not finished
+        self._waiting: dict[str, _Contact] = {}  # ... of which still waiting in line
+        self._pending: dict[str, int] = {}  # customers with an open request: not lost (yet)
         self._callback_of: dict[str, str] = {}
         self._agents: dict[str, tuple[str, str]] = {}  # id -> (site, outsourcer)
         self._agent_state: dict[str, list[Any]] = {}  # id -> [presence, offered, busy, since]
         self._agent_accs: dict[tuple[str, float], tuple[_Acc, ...]] = {}
+        # open agent segments: per (dim, key) [n handling, Σ since, n available, Σ since]
+        self._open_sums: dict[tuple[str, str], list[float]] = {}
+        self._flushed = float("-inf")
         self._queue_sl: dict[str, float] = {}
         self._queue_site: dict[str, str] = {}
         # the sliding window: the same sums per minute, for the last 2 × window
@@ -292,6 +297,7 @@ class KpiBook:
         minutes = self._minutes
         if minute != self._minute:  # a new minute: forget what no window will read
             self._minute = minute
+            self._flush_agents(minute)
             horizon = minute - 2 * window
             for k in [k for k in minutes if k[2] < horizon]:
                 del minutes[k]
@@ -312,22 +318,77 @@ class KpiBook:
     def _agent(self, e: ev.AgentConfigured) -> None:
         a = e.agent
         where = (a.site or UNASSIGNED, a.outsourcer or UNASSIGNED)
-        if self._agents.get(a.id, where) != where:  # moved: book from now on at the new site
+        st = self._agent_state.get(a.id)
+        if st is None:
+            self._agents[a.id] = where
+            self._agent_state[a.id] = [P.OFFLINE, 0, 0, e.at]
+            return
+        if self._agents[a.id] != where:  # moved: what came before stays where it was
+            category = _category(st)
+            self._close_segment(a.id, st, category, e.at)
             self._agent_accs = {k: v for k, v in self._agent_accs.items() if k[0] != a.id}
-        self._agents[a.id] = where
-        self._agent_state.setdefault(a.id, [P.OFFLINE, 0, 0, e.at])
+            self._agents[a.id] = where
+            self._open_segment(a.id, category, e.at, +1)
 
-    def _agent_time(self, agent_id: str, at: float, change: Callable[[list[Any]], None]) -> None:
-        """Apply `change` to the agent's state; book the time since the last change
-        of category (handling / available / neither) when the category changes."""
+    def _set_agent(
+        self,
+        agent_id: str,
+        at: float,
+        presence: P | None = None,
+        offered: int = 0,
+        busy: int = 0,
+    ) -> None:
+        """Change an agent's presence or contact counts; when the category of its
+        time (handling / available / neither) changes, book the segment that ends."""
         st = self._agent_state.get(agent_id)
         if st is None:
             return
         before = _category(st)
-        change(st)
-        if _category(st) != before:
-            self._book_agent_time(agent_id, before, st[3], at)
-            st[3] = at
+        if presence is not None:
+            st[0] = presence
+        st[1] += offered
+        st[2] += busy
+        after = _category(st)
+        if after != before:
+            self._close_segment(agent_id, st, before, at)
+            self._open_segment(agent_id, after, at, +1)
+
+    def _agent_keys(self, agent_id: str) -> tuple[tuple[str, str], ...]:
+        site, outsourcer = self._agents[agent_id]
+        return (("all", "all"), ("site", site), ("outsourcer", outsourcer))
+
+    def _open_segment(self, agent_id: str, category: str | None, since: float, sign: int) -> None:
+        """Count (sign +1) or uncount (-1) an open segment in the running sums
+        that give open agent time without visiting every agent."""
+        st = self._agent_state[agent_id]
+        if sign > 0:
+            st[3] = since
+        if category is None:
+            return
+        i = 0 if category == "handling" else 2
+        sums = self._open_sums
+        for key in self._agent_keys(agent_id):
+            row = sums.get(key)
+            if row is None:
+                row = sums[key] = [0.0, 0.0, 0.0, 0.0]
+            row[i] += sign
+            row[i + 1] += sign * since
+
+    def _close_segment(
+        self, agent_id: str, st: list[Any], category: str | None, until: float
+    ) -> None:
+        self._book_agent_time(agent_id, category, st[3], until)
+        self._open_segment(agent_id, category, st[3], -1)
+
+    def _flush_agents(self, t: float) -> None:
+        """Book every open segment up to `t` (once a minute for live books), so
+        that open segments never start before the last flush."""
+        for agent_id, st in self._agent_state.items():
+            category = _category(st)
+            if category is not None and st[3] < t:
+                self._close_segment(agent_id, st, category, t)
+                self._open_segment(agent_id, category, t, +1)
+        self._flushed = t
 
     def _book_agent_time(
         self, agent_id: str, category: str | None, since: float, until: float
@@ -356,28 +417,15 @@ class KpiBook:
             t = end
 
     def _presence(self, e: ev.Event) -> None:
-        agent_id: str = getattr(e, "agent_id")  # noqa: B009 - one handler for three events
-
-        def change(st: list[Any]) -> None:
-            if isinstance(e, ev.AgentLoggedIn):
-                st[0] = P.NOT_READY
-            elif isinstance(e, ev.AgentLoggedOut):
-                st[0] = P.OFFLINE
-            elif isinstance(e, ev.AgentPresenceChanged):
-                st[0] = P.READY if e.ready else P.NOT_READY
-
-        self._agent_time(agent_id, e.at, change)
+        if isinstance(e, ev.AgentLoggedIn):
+            self._set_agent(e.agent_id, e.at, presence=P.NOT_READY)
+        elif isinstance(e, ev.AgentLoggedOut):
+            self._set_agent(e.agent_id, e.at, presence=P.OFFLINE)
+        elif isinstance(e, ev.AgentPresenceChanged):
+            self._set_agent(e.agent_id, e.at, presence=P.READY if e.ready else P.NOT_READY)
 
     def _busy(self, agent_id: str, at: float, offered: int, busy: int) -> None:
-        st = self._agent_state.get(agent_id)
-        if st is None:
-            return
-        before = _category(st)
-        st[1] += offered
-        st[2] += busy
-        if _category(st) != before:
-            self._book_agent_time(agent_id, before, st[3], at)
-            st[3] = at
+        self._set_agent(agent_id, at, offered=offered, busy=busy)
 
     def _queued(self, e: ev.ContactQueued) -> None:
         spec = e.contact
@@ -387,6 +435,8 @@ class KpiBook:
             return
         c = _Contact(e, self._interval(e.at))
         self._open[c.id] = c
+        self._waiting[c.id] = c
+        self._pending[c.customer] = self._pending.get(c.customer, 0) + 1
         channel = c.channel
 
         def add(acc: _Acc) -> None:
@@ -407,6 +457,7 @@ class KpiBook:
     def _resolve(self, c: _Contact, at: float, fn: Callable[[_Acc], None]) -> None:
         """The contact stopped waiting: book it (and its site dims) once."""
         c.resolved = True
+        self._waiting.pop(c.id, None)
         site, outsourcer = self._agents.get(c.agent, (self._queue_site.get(c.queue, "-"), "-"))
         c.site_dims = (("site", site), ("outsourcer", outsourcer))
         channel = c.channel
@@ -450,7 +501,7 @@ class KpiBook:
         self._resolve(c, e.at, add)
 
     def _called_back(self, origin: str, at: float) -> None:
-        c = self._open.pop(origin, None)
+        c = self._close(origin)
         if c is None:
             return
         customer = c.customer
@@ -467,7 +518,7 @@ class KpiBook:
 
     def _wrapped(self, e: ev.WrapUpFinished) -> None:
         self._busy(e.agent_id, e.at, 0, -1)
-        c = self._open.pop(e.contact_id, None)
+        c = self._close(e.contact_id)
         if c is None or c.accepted is None or c.completed is None:
             return
         talk = c.completed - c.accepted
@@ -494,13 +545,13 @@ class KpiBook:
     def _ended(self, e: ev.ContactEnded) -> None:
         origin = self._callback_of.pop(e.contact_id, None)
         if origin is not None:  # the callback failed: the request ends, not reached
-            self._open.pop(origin, None)
+            self._close(origin)
             return
         c = self._open.get(e.contact_id)
         if c is None:
             return
         if c.resolved:  # a transferred contact that left its second queue
-            del self._open[c.id]
+            self._close(c.id)
             return
         wait = e.at - c.entered
         reason = e.reason
@@ -519,7 +570,7 @@ class KpiBook:
 
         self._resolve(c, e.at, add)
         if reason is not EndReason.CALLBACK:  # a callback keeps the request open
-            del self._open[c.id]
+            self._close(c.id)
 
     # --------------------------------------------------------------- reading
 
@@ -568,7 +619,17 @@ class KpiBook:
     def _add_open_agent_time(
         self, accs: dict[str, _Acc], dim: str, now: float, first: float | None
     ) -> None:
-        """Add the time of each agent's current, not yet booked, segment."""
+        """Add the time of each agent's current, not yet booked, segment, from
+        `first` on."""
+        if dim in ("all", "site", "outsourcer") and (first is None or first <= self._flushed):
+            for (d, key), (n_h, s_h, n_a, s_a) in self._open_sums.items():
+                if d == dim and (n_h or n_a):
+                    acc = accs.get(key)
+                    if acc is None:
+                        acc = accs[key] = _Acc()
+                    acc.handling += max(0.0, n_h * now - s_h)
+                    acc.avail += max(0.0, n_a * now - s_a)
+            return
         if dim not in ("all", "site", "outsourcer", "interval"):
             return
         step = self.settings.interval_s
@@ -588,7 +649,9 @@ class KpiBook:
                     "outsourcer": outsourcer,
                     "interval": str(int(interval)),
                 }[dim]
-                acc = accs.setdefault(key, _Acc())
+                acc = accs.get(key)
+                if acc is None:
+                    acc = accs[key] = _Acc()
                 if category == "handling":
                     acc.handling += end - t
                 else:
@@ -599,23 +662,24 @@ class KpiBook:
         """Figures per key; what is live (waiting, pending customers) is read once."""
         waiting: dict[str, list[float]] = {}  # key -> [count, longest]
         if dim in ("all", "queue", "channel"):
-            for c in self._open.values():
-                if c.resolved:
-                    continue
+            for c in self._waiting.values():
                 key = "all" if dim == "all" else c.queue if dim == "queue" else c.channel
-                w = waiting.setdefault(key, [0, 0.0])
+                w = waiting.get(key)
+                if w is None:
+                    w = waiting[key] = [0, 0.0]
                 w[0] += 1
-                w[1] = max(w[1], now - c.entered)
-        pending = self._pending_customers()
+                if now - c.entered > w[1]:
+                    w[1] = now - c.entered
+        pending = self._pending
         return {
             key: self._figures(acc, waiting.get(key, (0, 0.0)), pending)
             for key, acc in sorted(accs.items())
         }
 
-    def _figures(self, a: _Acc, live: Sequence[float], pending: set[str]) -> Figures:
+    def _figures(self, a: _Acc, live: Sequence[float], pending: dict[str, int]) -> Figures:
         waiting, longest = int(live[0]), live[1]
         handled_time = a.talk + a.wrap
-        lost = len(a.tried - a.reached - pending)
+        lost = sum(1 for customer in a.tried - a.reached if customer not in pending)
         return Figures(
             offered=a.offered,
             answered=a.answered,
@@ -646,9 +710,17 @@ class KpiBook:
             volume=dict(sorted(a.volume.items())),
         )
 
-    def _pending_customers(self) -> set[str]:
-        """Customers with a request still open: not lost (yet)."""
-        return {c.customer for c in self._open.values()}
+    def _close(self, contact_id: str) -> _Contact | None:
+        """The request is over (answered and finished, called back, or lost)."""
+        c = self._open.pop(contact_id, None)
+        if c is not None:
+            self._waiting.pop(contact_id, None)
+            left = self._pending[c.customer] - 1
+            if left:
+                self._pending[c.customer] = left
+            else:
+                del self._pending[c.customer]
+        return c
 
     def agents(self) -> dict[str, str]:
         """Each known agent's activity as the KPI book sees it."""

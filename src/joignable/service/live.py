@@ -24,7 +24,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -165,15 +165,25 @@ class LiveHub:
             self._dirty.clear()
             last = time.monotonic()
             try:
-                self.push()
+                started = time.perf_counter()
+                now = self.runner.clock.now()
+                figures = await self.figures_async(now)
+                self.push(figures=figures, now=now, started=started)
             except Exception:
                 log.exception("building the live snapshot failed")
 
-    def push(self) -> dict[str, Any]:
-        """Build a snapshot (evaluating alerts and throttles) and send it to every client."""
-        started = time.perf_counter()
+    def push(
+        self,
+        *,
+        figures: dict[str, dict[str, dict[str, dict[str, Any]]]] | None = None,
+        now: float | None = None,
+        started: float | None = None,
+    ) -> dict[str, Any]:
+        """Build a snapshot (evaluating alerts and throttles) and send it to every
+        client; `figures` at `now` may come ready, built since `started`."""
+        started = time.perf_counter() if started is None else started
         oldest, self._oldest = self._oldest, None
-        snapshot = self.snapshot(evaluate=True)
+        snapshot = self.snapshot(evaluate=True, figures=figures, now=now)
         snapshot["oldest_at"] = oldest
         self._last = snapshot
         self._build_ms = (time.perf_counter() - started) * 1000
@@ -197,6 +207,22 @@ class LiveHub:
     def figures(self, now: float) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
         """{"sliding"|"today": {dimension: {member: figures}}}; configured queues,
         sites and outsourcers are listed even before their first contact."""
+        out: dict[str, dict[str, dict[str, dict[str, Any]]]] = {"sliding": {}, "today": {}}
+        for _ in self._figure_steps(now, out):
+            pass
+        return out
+
+    async def figures_async(self, now: float) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
+        """`figures`, handing the event loop back between dimensions, so that a
+        large center's snapshot never holds requests up for its whole build."""
+        out: dict[str, dict[str, dict[str, dict[str, Any]]]] = {"sliding": {}, "today": {}}
+        for _ in self._figure_steps(now, out):
+            await asyncio.sleep(0)
+        return out
+
+    def _figure_steps(
+        self, now: float, out: dict[str, dict[str, dict[str, dict[str, Any]]]]
+    ) -> Iterator[None]:
         engine = self.runner.engine
         known: dict[str, set[str]] = {
             "queue": set(engine.queues),
@@ -204,9 +230,9 @@ class LiveHub:
             "outsourcer": {a.outsourcer for a in engine.agents.values() if a.outsourcer},
         }
         since = self.midnight(now)
-        out: dict[str, dict[str, dict[str, dict[str, Any]]]] = {"sliding": {}, "today": {}}
         for name, by in DIMENSIONS:
             sliding = {k: _compact(f.as_dict()) for k, f in self.book.window(now, by=by).items()}
+            yield
             today = {
                 k: _compact(f.as_dict())
                 for k, f in self.book.figures(now, by=by, since=since).items()
@@ -216,7 +242,7 @@ class LiveHub:
                 today.setdefault(member, {})
             out["sliding"][name] = dict(sorted(sliding.items()))
             out["today"][name] = dict(sorted(today.items()))
-        return out
+            yield
 
     def agents(self) -> dict[str, Any]:
         engine = self.runner.engine
@@ -258,12 +284,20 @@ class LiveHub:
             for c in waiting[:MAX_WAITING_LISTED]
         ]
 
-    def snapshot(self, *, evaluate: bool = False) -> dict[str, Any]:
+    def snapshot(
+        self,
+        *,
+        evaluate: bool = False,
+        figures: dict[str, dict[str, dict[str, dict[str, Any]]]] | None = None,
+        now: float | None = None,
+    ) -> dict[str, Any]:
         """The current picture. With `evaluate`, alerts and throttles decide first
-        (their events are recorded and notified)."""
-        now = self.runner.clock.now()
+        (their events are recorded and notified). `figures` computed at `now` may
+        be given (the push loop builds them piecewise)."""
+        if now is None or figures is None:
+            now = self.runner.clock.now()
+            figures = self.figures(now)
         engine = self.runner.engine
-        figures = self.figures(now)
         if evaluate:
             for alert in self.alerts.evaluate(figures, now):
                 self._alert(alert)
