@@ -41,7 +41,16 @@ import websockets  # noqa: E402
 
 GOALS = {"contacts_per_s": 500, "p99_offer_ms": 50, "p99_staleness_ms": 1000}
 SERVER = """
-import sys, uvicorn
+import gc, sys, time, uvicorn
+pauses = []
+starts = {}
+def _gc(phase, info):
+    if phase == "start":
+        starts[0] = time.perf_counter()
+    elif info["generation"] == 2:
+        pauses.append((time.perf_counter() - starts[0]) * 1000)
+        print(f"gc2 {pauses[-1]:.1f} ms", file=sys.stderr, flush=True)
+gc.callbacks.append(_gc)
 from pathlib import Path
 from joignable.cli.demo import create_users
 from joignable.web.app import create_app

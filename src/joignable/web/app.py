@@ -40,6 +40,7 @@ from joignable.service.clock import SystemClock
 from joignable.service.config import ConfigError, load
 from joignable.service.configurator import Configurator
 from joignable.service.contacts import ContactIndex
+from joignable.service.heap import HeapKeeper
 from joignable.service.runner import CenterRunner, RunnerUnavailable
 from joignable.store import EventLog, StoreError
 from joignable.store.accounts import Accounts
@@ -82,6 +83,8 @@ def create_app(settings: Settings) -> FastAPI:
     Nothing is opened before the app starts (its lifespan)."""
     modules = router_modules()
 
+    heap = HeapKeeper()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await _start_services(settings, app.state.templates)
@@ -96,8 +99,10 @@ def create_app(settings: Settings) -> FastAPI:
             await services.runner.start()
             applied = await services.configurator.start(_file_config(settings))
             log.info("configuration applied: %d command(s)", applied.commands)
+            await heap.start()
             yield
         finally:
+            await heap.stop()
             for module in reversed(started):
                 hook = getattr(module, "shutdown", None)
                 if hook is not None:
