@@ -24,7 +24,7 @@ Counting rules (see docs/kpis.md):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from . import events as ev
@@ -75,7 +75,12 @@ class Figures:
     volume: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = {name: getattr(self, name) for name in _FIGURE_FIELDS}
+        out["volume"] = dict(self.volume)
+        return out
+
+
+_FIGURE_FIELDS = tuple(f.name for f in fields(Figures))
 
 
 class _Acc:
@@ -190,6 +195,7 @@ class KpiBook:
         self._buckets: dict[tuple[str, str, float], _Acc] = {}
         self._open: dict[str, _Contact] = {}  # requests not finished
         self._waiting: dict[str, _Contact] = {}  # ... of which still waiting in line
+        self._waiting_counts: dict[tuple[str, str], int] = {}  # per (dim, key)
         self._pending: dict[str, int] = {}  # customers with an open request: not lost (yet)
         self._callback_of: dict[str, str] = {}
         self._agents: dict[str, tuple[str, str]] = {}  # id -> (site, outsourcer)
@@ -435,7 +441,7 @@ class KpiBook:
             return
         c = _Contact(e, self._interval(e.at))
         self._open[c.id] = c
-        self._waiting[c.id] = c
+        self._wait(c, +1)
         self._pending[c.customer] = self._pending.get(c.customer, 0) + 1
         channel = c.channel
 
@@ -457,7 +463,7 @@ class KpiBook:
     def _resolve(self, c: _Contact, at: float, fn: Callable[[_Acc], None]) -> None:
         """The contact stopped waiting: book it (and its site dims) once."""
         c.resolved = True
-        self._waiting.pop(c.id, None)
+        self._wait(c, -1)
         site, outsourcer = self._agents.get(c.agent, (self._queue_site.get(c.queue, "-"), "-"))
         c.site_dims = (("site", site), ("outsourcer", outsourcer))
         channel = c.channel
@@ -662,14 +668,19 @@ class KpiBook:
         """Figures per key; what is live (waiting, pending customers) is read once."""
         waiting: dict[str, list[float]] = {}  # key -> [count, longest]
         if dim in ("all", "queue", "channel"):
-            for c in self._waiting.values():
+            counts = self._waiting_counts
+            for (d, key), n in counts.items():
+                if d == dim and n:
+                    waiting[key] = [n, -1.0]  # -1: oldest not seen yet
+            missing = len(waiting)
+            for c in self._waiting.values():  # oldest first: stop once every key has its oldest
+                if not missing:
+                    break
                 key = "all" if dim == "all" else c.queue if dim == "queue" else c.channel
-                w = waiting.get(key)
-                if w is None:
-                    w = waiting[key] = [0, 0.0]
-                w[0] += 1
-                if now - c.entered > w[1]:
-                    w[1] = now - c.entered
+                w = waiting[key]
+                if w[1] < 0:
+                    w[1] = max(now - c.entered, 0.0)
+                    missing -= 1
         pending = self._pending
         return {
             key: self._figures(acc, waiting.get(key, (0, 0.0)), pending)
@@ -710,11 +721,22 @@ class KpiBook:
             volume=dict(sorted(a.volume.items())),
         )
 
+    def _wait(self, c: _Contact, sign: int) -> None:
+        """A contact starts (+1) or stops (-1) waiting in line."""
+        if sign > 0:
+            self._waiting[c.id] = c
+        elif self._waiting.pop(c.id, None) is None:
+            return
+        counts = self._waiting_counts
+        for key in (("all", "all"), ("queue", c.queue), ("channel", c.channel)):
+            counts[key] = counts.get(key, 0) + sign
+
     def _close(self, contact_id: str) -> _Contact | None:
         """The request is over (answered and finished, called back, or lost)."""
         c = self._open.pop(contact_id, None)
         if c is not None:
-            self._waiting.pop(contact_id, None)
+            if not c.resolved:
+                self._wait(c, -1)
             left = self._pending[c.customer] - 1
             if left:
                 self._pending[c.customer] = left

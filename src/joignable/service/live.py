@@ -8,6 +8,8 @@ compact JSON snapshot to every WebSocket client at once when something
 changed — but at most every `min_interval` (250 ms; longer when a snapshot
 takes long to build, so that building stays under a quarter of the time),
 and at least every `heartbeat` (1 s) so waits and sliding windows move.
+Figures since midnight, which move slowly and cost the most on a busy day,
+are recomputed at most every `today_every` (1 s) — never older than that.
 
 Each message carries `at` (when it was built), `seq` and `event_at` (the
 newest engine event in it) and `oldest_at` (the oldest event that no earlier
@@ -90,6 +92,7 @@ class LiveHub:
         timezone: str = "UTC",
         min_interval: float = 0.25,
         heartbeat: float = 1.0,
+        today_every: float = 1.0,
     ) -> None:
         self.runner = runner
         self.book = KpiBook(kpi_settings)
@@ -99,6 +102,11 @@ class LiveHub:
         self.tz = ZoneInfo(timezone)
         self.min_interval = min_interval
         self.heartbeat = heartbeat
+        # "since midnight" moves slowly: recomputed at most every `today_every` seconds
+        self.today_every = today_every
+        self._today: dict[str, dict[str, dict[str, Any]]] = {}
+        self._today_at = float("-inf")
+        self._today_since = 0.0
         self.sections: dict[str, Callable[[], Any]] = {}
         self.recent_alerts: deque[dict[str, Any]] = deque(maxlen=RECENT_ALERTS)
         self._clients: set[_Client] = set()
@@ -230,19 +238,24 @@ class LiveHub:
             "outsourcer": {a.outsourcer for a in engine.agents.values() if a.outsourcer},
         }
         since = self.midnight(now)
+        fresh_today = now - self._today_at >= self.today_every or self._today_since != since
         for name, by in DIMENSIONS:
             sliding = {k: _compact(f.as_dict()) for k, f in self.book.window(now, by=by).items()}
             yield
-            today = {
-                k: _compact(f.as_dict())
-                for k, f in self.book.figures(now, by=by, since=since).items()
-            }
+            if fresh_today:
+                self._today[name] = {
+                    k: _compact(f.as_dict())
+                    for k, f in self.book.figures(now, by=by, since=since).items()
+                }
+                yield
+            today = dict(self._today.get(name, {}))
             for member in sorted(known.get(name, ())):
                 sliding.setdefault(member, {})
                 today.setdefault(member, {})
             out["sliding"][name] = dict(sorted(sliding.items()))
             out["today"][name] = dict(sorted(today.items()))
-            yield
+        if fresh_today:
+            self._today_at, self._today_since = now, since
 
     def agents(self) -> dict[str, Any]:
         engine = self.runner.engine
