@@ -49,7 +49,6 @@ def _gc(phase, info):
         starts[0] = time.perf_counter()
     elif info["generation"] == 2:
         pauses.append((time.perf_counter() - starts[0]) * 1000)
-        print(f"gc2 {pauses[-1]:.1f} ms", file=sys.stderr, flush=True)
 gc.callbacks.append(_gc)
 from pathlib import Path
 from joignable.cli.demo import create_users
@@ -60,6 +59,8 @@ create_users(url)
 app = create_app(Settings(database_url=url, config_path=config, secure_cookies=False,
                           secret="bench"))
 uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+print(f"server: {len(pauses)} full garbage collections, longest {max(pauses, default=0):.0f} ms",
+      file=sys.stderr, flush=True)
 """
 
 

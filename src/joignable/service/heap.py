@@ -5,10 +5,12 @@ of small long-lived objects. CPython's full collections walk all of them: with
 2,500 agents and a few thousand contacts a full collection took 100–230 ms, about
 once a second under load — that was the p99 of arrival → offer. So:
 
-* every `freeze_every` seconds, survivors move to the permanent generation
+* young collections run every 5,000 allocations rather than 700 (a request
+  makes many short-lived objects);
+* every `freeze_every` seconds (2), survivors move to the permanent generation
   (`gc.freeze()`), after a young-generation collection; full collections then
   only walk what was allocated since;
-* every `full_every` seconds, everything is thawed and collected once, so that
+* every `full_every` seconds (600), everything is thawed and collected once, so that
   cyclic garbage frozen by chance (an object in flight at a freeze) is freed:
   one pause every ten minutes instead of one a second.
 
@@ -33,7 +35,7 @@ class HeapStatistics:
 
 
 class HeapKeeper:
-    def __init__(self, freeze_every: float = 5.0, full_every: float = 600.0) -> None:
+    def __init__(self, freeze_every: float = 2.0, full_every: float = 600.0) -> None:
         if freeze_every <= 0 or full_every < freeze_every:
             raise ValueError("need 0 < freeze_every <= full_every")
         self.freeze_every = freeze_every
@@ -42,9 +44,12 @@ class HeapKeeper:
         self._freezes = 0
         self._fulls = 0
         self._last_full_ms = 0.0
+        self._thresholds = gc.get_threshold()
 
     async def start(self) -> None:
         """Collect once, freeze what is there (the replayed state), keep going."""
+        self._thresholds = gc.get_threshold()
+        gc.set_threshold(5_000, 10, 10)  # fewer young collections: a request makes many objects
         self._full()
         self._freeze()
         self._task = asyncio.create_task(self._loop(), name="joignable-heap")
@@ -55,6 +60,7 @@ class HeapKeeper:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        gc.set_threshold(*self._thresholds)
         gc.unfreeze()
 
     def statistics(self) -> HeapStatistics:
