@@ -27,12 +27,14 @@ _COMMAND_MODULES = [
     "joignable.cli.user",
 ]
 
+
+@app.callback()
+def _root() -> None:
+    """joignable: omnichannel contact-center engine (routing, supervision, digital twin)."""
+
+
 for _name in _COMMAND_MODULES:
-    try:
-        importlib.import_module(_name).register(app)
-    except ModuleNotFoundError as exc:  # a module still being written must not break the others
-        if exc.name != _name:
-            raise
+    importlib.import_module(_name).register(app)
 
 
 def main() -> None:

@@ -593,14 +593,5 @@ def _run_csv(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``staff`` command to the joignable app.
-
-    Typer runs a lone command as the whole program; a no-op root callback (only if the
-    app has none) keeps ``joignable staff`` a sub-command while it is the only one.
-    """
+    """Add the ``staff`` command to the joignable app."""
     app.command("staff")(staff_command)
-    if app.registered_callback is None:
-
-        @app.callback()
-        def _root() -> None:
-            pass
