@@ -16,7 +16,7 @@ import pytest
 
 from joignable.sim.compare import simulate_report
 from joignable.sim.loader import load_scenario
-from joignable.sim.report import intervals_csv, summarize, t975, to_json, write_report
+from joignable.sim.report import bounds_of, intervals_csv, summarize, t975, to_json, write_report
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 
@@ -52,6 +52,9 @@ def test_t_quantiles_and_summary() -> None:
     assert s["high"] - 2.0 == pytest.approx(4.302653 * 1.0 / 3**0.5, rel=1e-5)
     assert summarize([None])["mean"] is None
     assert summarize([5.0])["low"] is None
+    rate = summarize([0.02, 0.9, 0.1], bounds_of("service_level"))
+    assert rate["low"] == 0.0 and rate["high"] <= 1.0  # a rate's interval stays in [0, 1]
+    assert summarize([0.02, 0.9, 0.1])["low"] < 0  # unbounded: the plain t interval
 
 
 def test_report_files(tmp_path: Path) -> None:

@@ -94,8 +94,29 @@ def t975(df: int) -> float:
     return 1.959964 + w * (_T975[120] - 1.959964)
 
 
-def summarize(values: Sequence[float | None]) -> dict[str, Any]:
-    """Mean, 95 % confidence interval and count of the values that are not None."""
+RATES = frozenset(
+    {
+        "answer_rate",
+        "abandonment_rate",
+        "service_level",
+        "service_level_excl_short",
+        "occupancy",
+        "transfer_rate",
+        "reachability",
+    }
+)
+
+
+def bounds_of(metric: str) -> tuple[float, float]:
+    """Where a figure can lie: rates in [0, 1], counts and durations ≥ 0."""
+    return (0.0, 1.0) if metric in RATES else (0.0, math.inf)
+
+
+def summarize(
+    values: Sequence[float | None], bounds: tuple[float, float] = (-math.inf, math.inf)
+) -> dict[str, Any]:
+    """Mean, 95 % confidence interval and count of the values that are not None.
+    The interval is cut to `bounds` (a rate's interval never leaves [0, 1])."""
     xs = [float(v) for v in values if v is not None and math.isfinite(v)]
     n = len(xs)
     if n == 0:
@@ -105,7 +126,8 @@ def summarize(values: Sequence[float | None]) -> dict[str, Any]:
         return {"mean": _r(mean), "low": None, "high": None, "n": 1}
     var = math.fsum((x - mean) ** 2 for x in xs) / (n - 1)
     half = t975(n - 1) * math.sqrt(var / n)
-    return {"mean": _r(mean), "low": _r(mean - half), "high": _r(mean + half), "n": n}
+    low, high = max(bounds[0], mean - half), min(bounds[1], mean + half)
+    return {"mean": _r(mean), "low": _r(low), "high": _r(high), "n": n}
 
 
 def _r(x: float) -> float:
@@ -161,7 +183,8 @@ def build_report(scenario: Scenario, seed: int, results: Sequence[RunResult]) ->
         for key in keys:
             metrics = sorted({m for rep in per_rep for m in rep[dim].get(key, {})})
             entry = {
-                m: summarize([rep[dim].get(key, {}).get(m) for rep in per_rep]) for m in metrics
+                m: summarize([rep[dim].get(key, {}).get(m) for rep in per_rep], bounds_of(m))
+                for m in metrics
             }
             label = _label(epoch, float(key)) if dim == "interval" else key
             if dim == "interval":
