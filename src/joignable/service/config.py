@@ -30,6 +30,8 @@ from joignable.core.model import (
     RoutingStep,
     Strategy,
 )
+from joignable.core.throttle import ThrottleSettings, settings_from_dict
+from joignable.service.throttles import variant_queue
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")]
 Text = Annotated[str, StringConstraints(max_length=200)]
@@ -114,7 +116,7 @@ class CenterConfig(_Strict):
     queues: list[Queue] = []
     agents: list[Agent] = []
     alerts: list[dict[str, Any]] = []  # defined by the alerting module
-    throttles: list[dict[str, Any]] = []  # defined by the migration throttle
+    throttles: list[dict[str, Any]] = []  # core/throttle.py's fields, checked by check()
 
     def queue(self, queue_id: str) -> Queue | None:
         return next((q for q in self.queues if q.id == queue_id), None)
@@ -200,6 +202,83 @@ def check(config: CenterConfig) -> list[Problem]:
             ref(("agents", i, "skills", name), name, skills, "skill")
         for k, x in enumerate(a.queues):
             ref(("agents", i, "queues", k), x, queues, "queue")
+    out.extend(check_throttles(config))
+    return out
+
+
+def check_throttles(config: CenterConfig) -> list[Problem]:
+    """Problems of the `throttles:` section: each entry has core/throttle.py's
+    fields; its queue Q and site S exist; queue `Q@S` exists, takes every
+    channel Q takes, and its first routing step is restricted to site S (sites
+    `[S]`, or teams of S); one throttle per queue."""
+    out: list[Problem] = []
+    sites = {s.id for s in config.sites}
+    team_site = {t.id: t.site for t in config.teams}
+    index = {q.id: i for i, q in enumerate(config.queues)}
+    throttled: dict[str, int] = {}
+    for i, raw in enumerate(config.throttles):
+        loc: Loc = ("throttles", i)
+        sample = raw.get("min_sample")
+        if sample is not None and (isinstance(sample, bool) or not isinstance(sample, int)):
+            out.append(Problem((*loc, "min_sample"), "min_sample must be a whole number"))
+            continue
+        try:
+            t = settings_from_dict(raw)
+        except (ValueError, TypeError) as exc:
+            message = str(exc).partition(": ")[2] or str(exc)
+            unknown = [k for k in raw if k not in ThrottleSettings.__dataclass_fields__]
+            field = unknown[0] if unknown else None
+            field = next((k for k in raw if message.startswith(f"{k} ")), field)
+            out.append(Problem((*loc, field) if field else loc, message))
+            continue
+        if t.site not in sites:
+            out.append(Problem((*loc, "site"), f"unknown site {t.site!r}"))
+            continue
+        if t.queue not in index:
+            out.append(Problem((*loc, "queue"), f"unknown queue {t.queue!r}"))
+            continue
+        if t.queue in throttled:
+            out.append(
+                Problem(
+                    (*loc, "queue"),
+                    f"queue {t.queue!r} already has a throttle (throttles[{throttled[t.queue]}]); "
+                    "one throttle per queue",
+                )
+            )
+            continue
+        throttled[t.queue] = i
+        via_id = variant_queue(t.queue, t.site)
+        if via_id not in index:
+            out.append(
+                Problem(
+                    loc,
+                    f"the throttle sends its share of {t.queue!r} to queue {via_id!r}, "
+                    f"which is not configured (add a queue {via_id!r} restricted to site "
+                    f"{t.site!r})",
+                )
+            )
+            continue
+        queue, via = config.queues[index[t.queue]], config.queues[index[via_id]]
+        missing = sorted(ch.value for ch in set(queue.channels) - set(via.channels))
+        if missing:
+            out.append(
+                Problem(
+                    ("queues", index[via_id], "channels"),
+                    f"queue {via_id!r} receives throttles[{i}]'s share of {t.queue!r} and must "
+                    f"take its channels; missing: {', '.join(missing)}",
+                )
+            )
+        first = via.steps[0]
+        who = set(first.sites) | {team_site.get(team) for team in first.teams}
+        if first.outsourcers or who != {t.site}:
+            out.append(
+                Problem(
+                    ("queues", index[via_id], "steps", 0),
+                    f"queue {via_id!r} serves site {t.site!r} for throttles[{i}]: its first "
+                    f"step must be restricted to that site (sites: [{t.site}], or teams of "
+                    f"{t.site})",
+                )
+            )
     return out
 
 

@@ -37,10 +37,11 @@ from joignable.core import events as ev
 from joignable.core.alerts import AlertEvaluator, AlertEvent, AlertRule
 from joignable.core.kpis import KpiBook, KpiSettings
 from joignable.core.lifecycle import ContactState
-from joignable.core.throttle import ThrottleSettings
+from joignable.core.throttle import ThrottleEvent, ThrottleSettings
 from joignable.service.notify import Notifier
 from joignable.service.runner import CenterRunner
-from joignable.service.throttles import ThrottleBank
+from joignable.service.throttles import RECENT, ThrottleBank
+from joignable.store.throttles import ThrottleHistory
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,12 @@ class LiveHub:
         self.book = KpiBook(kpi_settings)
         self.alerts = AlertEvaluator(rules)
         self.throttles = ThrottleBank(throttles, runner.clock.now())
+        # throttle decisions are stored (alert_history) and taken back at start
+        self.throttle_history: ThrottleHistory | None = None
+        self._throttle_writes: set[asyncio.Task[None]] = set()
+        if throttles:
+            self.throttle_history = ThrottleHistory(runner.log.engine, runner.log.tenant)
+            self._restore_throttles()
         self.notifier = notifier
         self.tz = ZoneInfo(timezone)
         self.min_interval = min_interval
@@ -134,6 +141,7 @@ class LiveHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self.drain_throttle_writes()
 
     def add_section(self, name: str, provider: Callable[[], Any]) -> None:
         """Add `provider()`'s result to every snapshot under `name` (e.g. the demo)."""
@@ -314,7 +322,8 @@ class LiveHub:
         if evaluate:
             for alert in self.alerts.evaluate(figures, now):
                 self._alert(alert)
-            self.throttles.decide(now)
+            for decision in self.throttles.decide(now):
+                self._throttle_decided(decision)
         snapshot: dict[str, Any] = {
             "type": "snapshot",
             "at": now,
@@ -344,6 +353,54 @@ class LiveHub:
         self.recent_alerts.appendleft(event.as_dict())
         if self.notifier is not None:
             self.notifier.notify(event)
+
+    # ------------------------------------------------------------ throttle decisions
+
+    def _restore_throttles(self) -> None:
+        """The recent decisions and each throttle's last share, from the store."""
+        history = self.throttle_history
+        if history is None:
+            return
+        try:
+            decisions = set(history.decisions(RECENT))
+            for controller in self.throttles.controllers.values():
+                last = history.last(controller.settings.queue, controller.settings.site)
+                if last is not None:
+                    decisions.add(last)
+        except Exception:
+            log.exception("reading the stored throttle decisions failed")
+            return
+        self.throttles.restore(sorted(decisions, key=lambda e: (e.at, e.kind)))
+
+    def _throttle_decided(self, event: ThrottleEvent) -> None:
+        """Store a decision durably, in the background (it is already on screen)."""
+        log.info("throttle %s -> %s: share %.3f -> %.3f (%s)",
+                 event.queue, event.site, event.previous, event.share, event.kind)  # fmt: skip
+        history = self.throttle_history
+        if history is None:
+            return
+        try:
+            task = asyncio.get_running_loop().create_task(self._record_throttle(history, event))
+        except RuntimeError:  # no event loop (a synchronous caller): write now
+            self._record_now(history, event)
+            return
+        self._throttle_writes.add(task)
+        task.add_done_callback(self._throttle_writes.discard)
+
+    async def _record_throttle(self, history: ThrottleHistory, event: ThrottleEvent) -> None:
+        await asyncio.to_thread(self._record_now, history, event)
+
+    @staticmethod
+    def _record_now(history: ThrottleHistory, event: ThrottleEvent) -> None:
+        try:
+            history.record(event)
+        except Exception:
+            log.exception("storing the throttle decision %s failed", event)
+
+    async def drain_throttle_writes(self) -> None:
+        """Wait until every throttle decision made so far is stored."""
+        while self._throttle_writes:
+            await asyncio.gather(*list(self._throttle_writes), return_exceptions=True)
 
     def statistics(self) -> dict[str, Any]:
         return {
@@ -432,6 +489,12 @@ def scoped_view(
         out["agents"] = {"by_state": by_state, "list": agents}
         if outsourcer:
             out["waiting"] = [w for w in snapshot["waiting"] if w["queue"] in queue_set]
+            throttles = snapshot.get("throttles")
+            if throttles is not None:  # only the throttles of the queues they serve
+                out["throttles"] = {
+                    part: [t for t in items if t["queue"] in queue_set]
+                    for part, items in throttles.items()
+                }
         return out
 
     return view

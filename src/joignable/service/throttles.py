@@ -2,14 +2,21 @@
 
 Why: `core/throttle.py` decides from outcomes; something must turn engine
 events into those outcomes (which contacts went to the throttled site, were
-they answered or did they abandon) and route new arrivals by the current
-share. The live hub owns one bank and asks it to decide at every push.
+they answered or did they abandon), route new arrivals by the current share
+and keep the decisions. The live hub owns one bank and asks it to decide at
+every push; `POST /api/contacts` asks it where each new contact goes.
+
+A throttle "queue Q → site S" sends its share of Q's arrivals to queue `Q@S`
+(`variant_queue`), a queue of the configuration whose first routing step is
+restricted to site S (checked by `service/config.py`). Decisions are stored
+durably by `store/throttles.py` and, at start, the last stored share of each
+throttle is taken back, so a restart never resets a share the controller cut.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from joignable.core import events as ev
@@ -19,30 +26,56 @@ from joignable.core.throttle import ThrottleController, ThrottleEvent, ThrottleS
 RECENT = 30
 
 
+def variant_queue(queue: str, site: str) -> str:
+    """The queue that serves site `site`'s share of queue `queue`: ``queue@site``."""
+    return f"{queue}@{site}"
+
+
 class ThrottleBank:
     """The configured migration throttles, fed from the event stream.
 
-    A throttle "queue Q → site S" sends its share of Q's arrivals to the queue
-    that serves S (`via`, by default `Q@S`); outcomes of contacts in that queue
-    (answered, or abandoned after the short-abandon grace) feed its controller.
+    Outcomes of contacts in a throttle's variant queue `Q@S` (answered, or
+    abandoned after the short-abandon grace) feed its controller.
     """
 
     def __init__(
         self, throttles: Iterable[ThrottleSettings], now: float, *, grace_s: float = 5.0
     ) -> None:
         self.controllers = {t.queue: ThrottleController(t, now) for t in throttles}
-        self.via = {f"{t.queue}@{t.site}": t.queue for t in throttles_of(self.controllers)}
+        self.via = {variant_queue(t.queue, t.site): t.queue for t in throttles_of(self.controllers)}
         self.grace_s = grace_s
         self._tracked: dict[str, tuple[str, float]] = {}  # contact -> (throttled queue, entered)
         self.recent: deque[ThrottleEvent] = deque(maxlen=RECENT)
 
-    def route(self, queue: str) -> str:
-        """The queue a new arrival for `queue` should enter."""
+    def restore(self, decisions: Iterable[ThrottleEvent]) -> None:
+        """Take back stored decisions (oldest first): the recent list, and each
+        throttle's last share, kept within its configured floor and target (a
+        target raised since then is reached in steps, as S stays healthy)."""
+        last: dict[str, ThrottleEvent] = {}
+        for event in decisions:
+            controller = self.controllers.get(event.queue)
+            if controller is None or controller.settings.site != event.site:
+                continue  # a throttle no longer configured
+            self.recent.append(event)
+            last[event.queue] = event
+        for queue, event in last.items():
+            controller = self.controllers[queue]
+            floor = min(controller.settings.min_share, controller.target)
+            controller.share = min(controller.target, max(floor, event.share))
+
+    def route(self, queue: str, accepts: Callable[[str], bool] | None = None) -> str:
+        """The queue a new arrival for `queue` should enter: `queue` itself, or
+        its site variant `Q@S` for the throttle's share of the arrivals. While
+        `accepts(Q@S)` says the variant cannot take the contact (not running, on
+        standby, channel not taken), arrivals stay in `queue` and are not counted."""
         controller = self.controllers.get(queue)
         if controller is None:
             return queue
         settings = controller.settings
-        return f"{settings.queue}@{settings.site}" if controller.route() else queue
+        target = variant_queue(settings.queue, settings.site)
+        if accepts is not None and not accepts(target):
+            return queue
+        return target if controller.route() else queue
 
     def apply(self, event: ev.Event) -> None:
         if isinstance(event, ev.ContactQueued) and event.contact.queue in self.via:

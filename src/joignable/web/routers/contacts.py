@@ -6,6 +6,12 @@ will retry; with the same `Idempotency-Key` it must get the same contact, not
 a second customer in line. The key is bound to a contact id *before* the
 contact is created, so a crash between the two only means the retry creates
 it (once); a key reused with a different body is refused with 422.
+
+Migration throttles: a contact for a throttled queue Q may be sent to Q's
+site variant `Q@S` instead (the live hub's `ThrottleBank` decides, spreading
+the share evenly); the contact then carries the attribute
+`throttled_from: Q`, and the response names the queue asked for
+(`requested_queue`) and the one it went to (`queue`).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from joignable.core import commands as cmd
 from joignable.core.model import Channel, ContactSpec
 from joignable.service.config import Id, Level
+from joignable.service.throttles import ThrottleBank
 from joignable.web.auth import User, require_role
 from joignable.web.deps import contact_for, queue_for, run
 from joignable.web.state import Services, get_services
@@ -75,17 +82,43 @@ def _locks(request: Request) -> _KeyLocks:
     return locks
 
 
-def _spec(contact_id: str, body: ContactIn) -> ContactSpec:
+THROTTLED_FROM = "throttled_from"
+
+
+def _spec(contact_id: str, body: ContactIn, queue: str | None = None) -> ContactSpec:
+    """The contact to add; `queue` (when not the one asked for) is where a
+    migration throttle sends it, noted in the attribute `throttled_from`."""
+    attributes = dict(body.attributes)
+    if queue is not None and queue != body.queue:
+        attributes[THROTTLED_FROM] = body.queue
     return ContactSpec(
         id=contact_id,
         channel=body.channel,
-        queue=body.queue,
+        queue=queue or body.queue,
         customer=body.customer,
         language=body.language,
         skills=tuple(sorted(body.skills.items())),
         priority=body.priority,
-        attributes=tuple(sorted(body.attributes.items())),
+        attributes=tuple(sorted(attributes.items())),
     )
+
+
+def _route(request: Request, services: Services, body: ContactIn) -> str:
+    """The queue the new contact enters: `body.queue`, or its site variant when
+    a migration throttle sends this one there. The variant must be running,
+    not on standby and take the channel; otherwise the contact stays."""
+    hub = getattr(request.app.state, "live", None)
+    bank: ThrottleBank | None = getattr(hub, "throttles", None)
+    queues = services.runner.engine.queues
+    asked = queues.get(body.queue)
+    if bank is None or asked is None or body.channel not in asked.spec.channels:
+        return body.queue  # no throttle, or the engine refuses it anyway
+
+    def accepts(queue_id: str) -> bool:
+        state = queues.get(queue_id)
+        return state is not None and body.channel in state.spec.channels and not state.spec.standby
+
+    return bank.route(body.queue, accepts)
 
 
 @router.post("/api/contacts", status_code=201)
@@ -107,12 +140,15 @@ async def create_contact(
 ) -> dict[str, Any]:
     """Put an inbound contact of any channel in a queue; 201 once it is durable.
     404 unknown queue, 409 if the queue does not take the channel, 422 when an
-    idempotency key is reused with another body."""
+    idempotency key is reused with another body. A migration throttle on the
+    queue may send it to the queue's site variant: `queue` in the response is
+    where it went, `requested_queue` the queue asked for."""
     queue_for(services, user, body.queue)
     new_id = f"c-{uuid.uuid4().hex[:20]}"
     if idempotency_key is None:
-        await run(services, cmd.AddContact(contact=_spec(new_id, body), by=user.name))
-        return _out(services, new_id)
+        spec = _spec(new_id, body, _route(request, services, body))
+        await run(services, cmd.AddContact(contact=spec, by=user.name))
+        return _out(services, new_id, body)
     fingerprint = hashlib.sha256(
         json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
     ).hexdigest()
@@ -135,20 +171,20 @@ async def create_contact(
                     await asyncio.to_thread(accounts.mark_key_done, idempotency_key)
                 response.status_code = 200
                 response.headers["Idempotent-Replayed"] = "true"
-                return _out(services, rec.contact_id)
-            spec = _spec(rec.contact_id, body)
+                return _out(services, rec.contact_id, body)
+            spec = _spec(rec.contact_id, body, _route(request, services, body))
             await run(services, cmd.AddContact(contact=spec, by=user.name))
             await asyncio.to_thread(accounts.mark_key_done, idempotency_key)
-            return _out(services, rec.contact_id)
+            return _out(services, rec.contact_id, body)
     finally:
         locks.release(idempotency_key)
 
 
-def _out(services: Services, contact_id: str) -> dict[str, Any]:
+def _out(services: Services, contact_id: str, body: ContactIn) -> dict[str, Any]:
     rec = services.contacts.get(contact_id)
     if rec is None:  # ended long ago and no longer indexed
-        return {"id": contact_id, "state": "unknown", "history": []}
-    return rec.as_dict()
+        return {"id": contact_id, "state": "unknown", "history": [], "requested_queue": body.queue}
+    return {**rec.as_dict(), "requested_queue": body.queue}
 
 
 @router.get("/api/contacts/{contact_id}")
