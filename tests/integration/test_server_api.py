@@ -164,7 +164,7 @@ def test_errors_are_clean_4xx_naming_the_problem(server: Server) -> None:
 def test_configuration_changes_apply_live(server: Server) -> None:
     root = server.client("root")
     config = ok(root.get("/api/config"))
-    assert [q["id"] for q in config["queues"]] == ["voice", "chat", "email"]
+    assert [q["id"] for q in config["queues"]] == ["voice", "voice@lyon", "chat", "email"]
     queue = {"id": "sms", "channels": ["sms"], "sl_seconds": 300}
     applied = ok(root.put("/api/queues/sms", json=queue))
     assert applied["commands"] == 1

@@ -42,7 +42,11 @@ def problems(text: str) -> list[str]:
 
 def test_the_example_center_is_valid() -> None:
     config = load(CENTER_YAML)
-    assert [q.id for q in config.queues] == ["voice", "chat", "email"]
+    assert [q.id for q in config.queues] == ["voice", "voice@lyon", "chat", "email"]
+    assert config.throttles == [
+        {"queue": "voice", "site": "lyon", "target": 0.2, "limit": 0.1, "window_s": 300,
+         "min_sample": 20}
+    ]  # fmt: skip
     assert len(config.agents) == 30
     assert {a.site for a in config.agents} == {"paris", "lyon", None}
     assert {a.outsourcer for a in config.agents} == {None, "acme"}

@@ -59,7 +59,9 @@ def build_app(database_url: str, config: Path, seed: int) -> Any:
     """The server app with the demo traffic started once the center runs."""
     from fastapi import Body, Depends, FastAPI
 
+    from joignable.core.model import Channel
     from joignable.service.demo import DemoSettings, DemoTraffic
+    from joignable.service.throttles import arrival_queue
     from joignable.web.app import create_app
     from joignable.web.auth import require_role
     from joignable.web.state import Settings
@@ -73,7 +75,13 @@ def build_app(database_url: str, config: Path, seed: int) -> Any:
     @asynccontextmanager
     async def demo_lifespan(app_: FastAPI) -> AsyncIterator[Any]:
         async with lifespan(app_) as state:
-            traffic = DemoTraffic(app_.state.services.runner, DemoSettings(seed=seed))
+            runner = app_.state.services.runner
+            hub = app_.state.live
+
+            def route(queue: str, channel: Channel) -> str:
+                return arrival_queue(hub.throttles, runner.engine.queues, queue, channel)
+
+            traffic = DemoTraffic(runner, DemoSettings(seed=seed), route)
             app_.state.demo = traffic
             app_.state.live.add_section("demo", traffic.section)
             await traffic.start()

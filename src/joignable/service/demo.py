@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,8 +65,15 @@ class DemoSettings:
 class DemoTraffic:
     """Runs the simulated customers and agents until `stop()`."""
 
-    def __init__(self, runner: CenterRunner, settings: DemoSettings | None = None) -> None:
+    def __init__(
+        self,
+        runner: CenterRunner,
+        settings: DemoSettings | None = None,
+        route: Callable[[str, Channel], str] | None = None,
+    ) -> None:
         self.runner = runner
+        # where an arrival for a queue goes (a migration throttle may split it)
+        self.route = route or (lambda queue, channel: queue)
         self.settings = settings or DemoSettings()
         self.rng = random.Random(self.settings.seed)
         log.info("demo traffic seed %d", self.settings.seed)
@@ -139,7 +146,7 @@ class DemoTraffic:
             spec = ContactSpec(
                 id=contact_id,
                 channel=traffic.channel,
-                queue=traffic.queue,
+                queue=self.route(traffic.queue, traffic.channel),
                 customer=f"cust-{self.rng.randrange(100_000):05d}",
                 language="fr",
             )

@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from joignable.core import events as ev
-from joignable.core.model import EndReason
+from joignable.core.model import Channel, EndReason
+from joignable.core.runtime import QueueState
 from joignable.core.throttle import ThrottleController, ThrottleEvent, ThrottleSettings
 
 RECENT = 30
@@ -111,3 +112,21 @@ def throttles_of(controllers: dict[str, ThrottleController]) -> list[ThrottleSet
 def vars_of(controller: ThrottleController, now: float) -> dict[str, Any]:
     s = controller.statistics(now)
     return {name: getattr(s, name) for name in s.__dataclass_fields__}
+
+
+def arrival_queue(
+    bank: ThrottleBank | None, queues: dict[str, QueueState], queue: str, channel: Channel
+) -> str:
+    """The queue a new `channel` contact asked for `queue` enters: `queue`, or its
+    site variant when a migration throttle sends this one there. The variant must
+    be running, not on standby and take the channel; otherwise the contact stays.
+    Every way in (the API, the demo's customers) routes through here."""
+    asked = queues.get(queue)
+    if bank is None or asked is None or channel not in asked.spec.channels:
+        return queue  # no throttle, or the engine refuses it anyway
+
+    def accepts(queue_id: str) -> bool:
+        state = queues.get(queue_id)
+        return state is not None and channel in state.spec.channels and not state.spec.standby
+
+    return bank.route(queue, accepts)

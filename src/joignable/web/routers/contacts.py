@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from joignable.core import commands as cmd
 from joignable.core.model import Channel, ContactSpec
 from joignable.service.config import Id, Level
-from joignable.service.throttles import ThrottleBank
+from joignable.service.throttles import ThrottleBank, arrival_queue
 from joignable.web.auth import User, require_role
 from joignable.web.deps import contact_for, queue_for, run
 from joignable.web.state import Services, get_services
@@ -104,21 +104,11 @@ def _spec(contact_id: str, body: ContactIn, queue: str | None = None) -> Contact
 
 
 def _route(request: Request, services: Services, body: ContactIn) -> str:
-    """The queue the new contact enters: `body.queue`, or its site variant when
-    a migration throttle sends this one there. The variant must be running,
-    not on standby and take the channel; otherwise the contact stays."""
+    """The queue the new contact enters (a migration throttle may send it to
+    its site variant): see `service.throttles.arrival_queue`."""
     hub = getattr(request.app.state, "live", None)
     bank: ThrottleBank | None = getattr(hub, "throttles", None)
-    queues = services.runner.engine.queues
-    asked = queues.get(body.queue)
-    if bank is None or asked is None or body.channel not in asked.spec.channels:
-        return body.queue  # no throttle, or the engine refuses it anyway
-
-    def accepts(queue_id: str) -> bool:
-        state = queues.get(queue_id)
-        return state is not None and body.channel in state.spec.channels and not state.spec.standby
-
-    return bank.route(body.queue, accepts)
+    return arrival_queue(bank, services.runner.engine.queues, body.queue, body.channel)
 
 
 @router.post("/api/contacts", status_code=201)
