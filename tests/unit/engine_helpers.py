@@ -47,7 +47,7 @@ QUEUES = [
     QueueSpec(
         id="sales",
         channels=frozenset(Channel),
-        strategy=Strategy.MOST_SKILLED,
+        strategy=Strategy.LEAST_FLEXIBLE,
         aging_per_s=1.0,
         wrap_up=5,
     ),

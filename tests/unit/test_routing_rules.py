@@ -88,6 +88,32 @@ def test_most_skilled_and_least_occupied_strategies() -> None:
     assert [a for _, a in d.offers()] == ["a1", "a2", "a1", "a2"]
 
 
+def test_least_flexible_keeps_the_agents_of_scarce_skills_free() -> None:
+    def center(strategy: Strategy) -> Center:
+        c = Center(QueueSpec(id="q", strategy=strategy))
+        c.agent("a1", skills=(("billing", 5), ("tech", 5)))  # the only free one with tech
+        c.agent("a2", skills=(("billing", 5), ("sales", 5)))
+        c.agent("a3", skills=(("sales", 5),))
+        c.call("c1", skills=(("billing", 1),))
+        c.call("c2", skills=(("tech", 1),))
+        return c
+
+    # longest idle spends a1 on billing, and the tech call waits
+    c = center(Strategy.LONGEST_IDLE)
+    assert c.offers() == [("c1", "a1")] and c.waiting() == ["c2"]
+    # least flexible: a1's spare is 1/1 (tech), a2's 1/2 (sales is held by two free agents)
+    c = center(Strategy.LEAST_FLEXIBLE)
+    assert c.offers() == [("c1", "a2"), ("c2", "a1")] and c.waiting() == []
+    # equal spare flexibility: the fewest skills, then the longest idle
+    d = Center(QueueSpec(id="q", strategy=Strategy.LEAST_FLEXIBLE))
+    d.agent("b1", skills=(("billing", 5), ("s1", 5), ("s2", 5)))  # 1/2 + 1/2
+    d.agent("b2", skills=(("billing", 5), ("s1", 5), ("s2", 5)))
+    d.agent("b3", skills=(("billing", 5), ("s3", 5)))  # 1/1, one skill fewer
+    d.call("c1", skills=(("billing", 1),))
+    d.call("c2", skills=(("billing", 1),))
+    assert d.offers() == [("c1", "b3"), ("c2", "b1")]
+
+
 def test_language_and_minimum_level_are_required() -> None:
     c = Center(QueueSpec(id="q"))
     c.agent("fr5", skills=(("billing", 5),), languages=frozenset({"fr"}))

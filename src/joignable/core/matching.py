@@ -15,6 +15,12 @@ Policy, shared by both:
   agent for a contact — among eligible agents with room on the contact's
   channel, by the queue's strategy; ties go to the agent who has had room the
   longest (`Agent.stamp`).
+  `least_flexible` — the agent with the least *spare flexibility*: the sum,
+  over the agent's skills the contact does not require, of 1 / (number of
+  agents with room on the contact's channel who have that skill, the agent
+  included); then the fewest skills; then longest idle. Giving the contact to
+  that agent keeps free the agents whose other skills are scarce among the
+  free ones, so the next contact of a scarce skill still finds someone.
   contact for an agent — among waiting contacts of queues not on standby, on
   channels not on standby, where the agent has room and is eligible: highest
   effective priority (priority + aging × wait), then earliest entry, then
@@ -23,6 +29,7 @@ Policy, shared by both:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from .model import Channel, QueueSpec, Strategy
@@ -64,6 +71,28 @@ def _better_agent(strategy: Strategy, contact: Contact, a: Agent, b: Agent) -> b
     elif strategy is Strategy.ROUND_ROBIN and a.last_offer != b.last_offer:
         return a.last_offer < b.last_offer
     return a.stamp[ch] < b.stamp[ch]
+
+
+def _flex_key(
+    agent: Agent, contact: Contact, room: Callable[[tuple[Channel, str]], int]
+) -> tuple[float, int, int]:
+    """`least_flexible` order, lowest first: spare flexibility, number of
+    skills, stamp. `room(key)` is how many agents with room hold that (channel,
+    skill) key; the sum runs in the agent's sorted key order in both routers, so
+    the floats are the same."""
+    ch = contact.channel
+    reqs = contact.reqs
+    spare = 0.0
+    keys = agent.keys[ch]
+    for i in range(1, len(keys)):  # keys[0] is (channel, ""): every agent with room
+        key = keys[i]
+        skill = key[1]
+        for s, _ in reqs:
+            if s == skill:
+                break
+        else:
+            spare += 1.0 / room(key)
+    return spare, len(keys), agent.stamp[ch]
 
 
 def _better_contact(a: Contact, b: Contact, ea: float, eb: float) -> bool:
@@ -118,12 +147,31 @@ class IndexedRouter:
                 if eligible(agent, contact, queue):
                     return agent
             return None
+        if strategy is Strategy.LEAST_FLEXIBLE:
+            return self._least_flexible(pool, contact, queue)
         best: Agent | None = None
         for agent in pool.values():
             if eligible(agent, contact, queue) and (
                 best is None or _better_agent(strategy, contact, agent, best)
             ):
                 best = agent
+        return best
+
+    def _least_flexible(
+        self, pool: dict[str, Agent], contact: Contact, queue: QueueSpec
+    ) -> Agent | None:
+        index = self.index
+
+        def room(key: tuple[Channel, str]) -> int:
+            return len(index[key])  # the agent itself is in it: never 0
+
+        best: Agent | None = None
+        best_key = (0.0, 0, 0)
+        for agent in pool.values():
+            if eligible(agent, contact, queue):
+                key = _flex_key(agent, contact, room)
+                if best is None or key < best_key:
+                    best, best_key = agent, key
         return best
 
     def contact_for(self, agent: Agent, now: float) -> Contact | None:
@@ -172,12 +220,31 @@ class ReferenceRouter:
 
     def agent_for(self, contact: Contact, queue: QueueSpec) -> Agent | None:
         self.decisions += 1
+        if queue.strategy is Strategy.LEAST_FLEXIBLE:
+            return self._least_flexible(contact, queue)
         best: Agent | None = None
         for agent in self.state.agents.values():
             if contact.channel not in agent.indexed or not eligible(agent, contact, queue):
                 continue
             if best is None or _better_agent(queue.strategy, contact, agent, best):
                 best = agent
+        return best
+
+    def _least_flexible(self, contact: Contact, queue: QueueSpec) -> Agent | None:
+        ch = contact.channel
+        counts: dict[tuple[Channel, str], int] = {}
+        for a in self.state.agents.values():
+            if ch in a.indexed:
+                for s in a.skills:
+                    counts[ch, s] = counts.get((ch, s), 0) + 1
+        best: Agent | None = None
+        best_key = (0.0, 0, 0)
+        for agent in self.state.agents.values():
+            if ch not in agent.indexed or not eligible(agent, contact, queue):
+                continue
+            key = _flex_key(agent, contact, counts.__getitem__)
+            if best is None or key < best_key:
+                best, best_key = agent, key
         return best
 
     def contact_for(self, agent: Agent, now: float) -> Contact | None:

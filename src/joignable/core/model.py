@@ -32,6 +32,8 @@ class Strategy(StrEnum):
     MOST_SKILLED = "most_skilled"
     LEAST_OCCUPIED = "least_occupied"
     ROUND_ROBIN = "round_robin"
+    #: least spare flexibility: keep the agents who cover scarce skills free (matching.py)
+    LEAST_FLEXIBLE = "least_flexible"
 
 
 class OverflowAction(StrEnum):
