@@ -60,6 +60,15 @@ def test_lowers_when_abandonment_exceeds_the_limit_then_waits_for_fresh_data() -
     assert low2.share == pytest.approx(0.1)
 
 
+def test_outcomes_at_the_instant_of_a_decision_are_not_judged_twice() -> None:
+    c = ThrottleController(settings(cooldown_s=0, min_sample=4), now=0)
+    for _ in range(4):
+        c.observe(10, True)  # four abandons stamped at the same instant
+    (low,) = c.decide(10)
+    assert low.share == pytest.approx(0.2)
+    assert c.decide(10) == []  # the same abandons do not cut the share again
+
+
 def test_raises_in_steps_up_to_the_target_after_staying_healthy() -> None:
     c = ThrottleController(settings(), now=0, share=0.3)
     feed(c, 10, 30, 0)

@@ -165,6 +165,7 @@ class ThrottleController:
             self.share = max(min(self.share, target), min(s.min_share, target))
         self._changed_at = now
         self._healthy_since = None
+        self._outcomes.clear()
         return ThrottleTargetSet(
             at=now,
             queue=s.queue,
@@ -179,7 +180,7 @@ class ThrottleController:
 
     def rate(self, now: float) -> tuple[float | None, int]:
         """(abandonment rate, sample) over the outcomes counted at `now`."""
-        since = max(now - self.settings.window_s, self._changed_at)
+        since = now - self.settings.window_s  # outcomes before the last change are gone
         while self._outcomes and self._outcomes[0][0] < now - self.settings.window_s:
             self._outcomes.popleft()
         sample = abandoned = 0
@@ -242,6 +243,7 @@ class ThrottleController:
         previous, self.share = self.share, share
         self._changed_at = now
         self._healthy_since = None
+        self._outcomes.clear()  # what happened under the old share is not judged again
         if kind is ThrottleLowered:
             self._lowered += 1
         else:
