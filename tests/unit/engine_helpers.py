@@ -51,6 +51,22 @@ QUEUES = [
         aging_per_s=1.0,
         wrap_up=5,
     ),
+    QueueSpec(
+        id="loans",
+        channels=frozenset({Channel.VOICE, Channel.EMAIL}),
+        steps=(RoutingStep(levels=(("billing", 2),)), RoutingStep(after=60)),
+        strategy=Strategy.MOST_SKILLED,
+        wrap_up=10,
+    ),
+    QueueSpec(
+        id="retention",
+        channels=frozenset({Channel.VOICE, Channel.CHAT}),
+        strategy=Strategy.ROUND_ROBIN,
+        aging_per_s=0.5,
+        max_wait=120,
+        on_max_wait=OverflowAction.VOICEMAIL,
+        wrap_up=0,
+    ),
 ]
 
 AGENTS = [

@@ -71,7 +71,7 @@ def build(engine: Engine, data: st.DataObject, n: int, now: float) -> tuple[cmd.
     dt = data.draw(st.sampled_from([0, 0, 1, 5, 20, 31, 90]))
     now += dt
     if op == "arrive":
-        queue = QUEUES[pick % 3]
+        queue = QUEUES[pick % len(QUEUES)]
         channel = sorted(queue.channels)[pick % len(queue.channels)]
         skills = data.draw(
             st.sampled_from([(), (("billing", 3),), (("tech", 2),), (("sales", 1),)])
@@ -123,7 +123,7 @@ def build(engine: Engine, data: st.DataObject, n: int, now: float) -> tuple[cmd.
     if op == "logout":
         return cmd.LogOut(agent_id=agent), now
     if op == "standby":
-        q = QUEUES[pick % 3].id
+        q = QUEUES[pick % len(QUEUES)].id
         return cmd.SetQueueStandby(queue_id=q, standby=not engine.queues[q].spec.standby), now
     if op == "channel_standby":
         ch = [Channel.VOICE, Channel.CHAT][pick % 2]
