@@ -176,9 +176,9 @@ def test_open_agent_time_from_running_sums_equals_a_visit_of_every_agent(
         book.apply_all(run(engine, command, now))
     later = now + data.draw(st.sampled_from([0, 1, 59, 600]))
     from_sums: dict = {}
-    book._add_open_agent_time(from_sums, "all", later, None)
+    book._agent_time.add_open_time(from_sums, "all", later, None)
     visited: dict = {}
-    book._add_open_agent_time(visited, "interval", later, None)  # visits every agent
+    book._agent_time.add_open_time(visited, "interval", later, None)  # visits every agent
     total = sum(a.handling for a in visited.values()), sum(a.avail for a in visited.values())
     got = (from_sums["all"].handling, from_sums["all"].avail) if from_sums else (0.0, 0.0)
     assert got == pytest.approx(total, abs=1e-6)

@@ -23,132 +23,16 @@ Counting rules (see docs/kpis.md):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from . import events as ev
+from .agent_time import UNASSIGNED, AgentTime
+from .figures import Acc, Figures, KpiSettings, figures_of
 from .lifecycle import Presence as P
-from .lifecycle import agent_activity
 from .model import Channel, EndReason
 
 DIMENSIONS = ("queue", "channel", "site", "outsourcer", "interval")
-UNASSIGNED = "-"
-
-
-@dataclass(frozen=True, slots=True)
-class KpiSettings:
-    interval_s: float = 900.0
-    short_abandon_s: float = 5.0
-    sl_seconds: float = 20.0  # default T; a queue's own `sl_seconds` wins
-    window_s: float = 900.0  # the sliding window of live figures (0: not kept, reports only)
-
-
-@dataclass(frozen=True, slots=True)
-class Figures:
-    offered: int = 0
-    answered: int = 0
-    abandoned: int = 0
-    short_abandons: int = 0
-    answered_in_sl: int = 0
-    other_outcomes: int = 0  # overflowed out, voicemail, closed, cancelled
-    callbacks: int = 0
-    self_service: int = 0
-    transfers: int = 0
-    waiting: int = 0
-    longest_wait: float = 0.0
-    answer_rate: float | None = None
-    abandonment_rate: float | None = None
-    service_level: float | None = None
-    service_level_excl_short: float | None = None
-    asa: float | None = None
-    avg_wait: float | None = None
-    talk_time: float | None = None
-    wrap_time: float | None = None
-    aht: float | None = None
-    occupancy: float | None = None
-    transfer_rate: float | None = None
-    customers_tried: int = 0
-    customers_reached: int = 0
-    reachability: float | None = None
-    lost: int = 0
-    volume: dict[str, int] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        out = {name: getattr(self, name) for name in _FIGURE_FIELDS}
-        out["volume"] = dict(self.volume)
-        return out
-
-
-_FIGURE_FIELDS = tuple(f.name for f in fields(Figures))
-
-
-class _Acc:
-    """Sums for one (dimension, key[, interval]); figures derive from them."""
-
-    __slots__ = (
-        "abandoned",
-        "answered",
-        "answered_in_sl",
-        "avail",
-        "callbacks",
-        "handled",
-        "handling",
-        "offered",
-        "other",
-        "reached",
-        "self_service",
-        "short",
-        "talk",
-        "talked",
-        "transfers",
-        "tried",
-        "volume",
-        "wait_all",
-        "wait_answered",
-        "waited",
-        "wrap",
-    )
-
-    def __init__(self) -> None:
-        self.offered = self.answered = self.abandoned = self.short = 0
-        self.answered_in_sl = self.other = self.callbacks = self.self_service = 0
-        self.transfers = self.waited = self.talked = self.handled = 0
-        self.wait_answered = self.wait_all = self.talk = self.wrap = 0.0
-        self.handling = self.avail = 0.0
-        self.volume: dict[str, int] = {}
-        self.tried: set[str] = set()
-        self.reached: set[str] = set()
-
-    def merge(self, other: _Acc) -> None:
-        for name in self.__slots__:
-            mine = getattr(self, name)
-            theirs = getattr(other, name)
-            if isinstance(mine, set):
-                mine |= theirs
-            elif isinstance(mine, dict):
-                for k, v in theirs.items():
-                    mine[k] = mine.get(k, 0) + v
-            else:
-                setattr(self, name, mine + theirs)
-
-
-def _category(st: list[Any]) -> str | None:
-    """How an agent's time counts for occupancy: "handling" (a connected contact
-    or wrap-up), "available" (ready and idle, or reserved by an offer), or None
-    (not ready, offline)."""
-    presence, offered, busy, _ = st
-    if presence is P.OFFLINE:
-        return None
-    if busy:
-        return "handling"
-    if presence is P.READY or offered:
-        return "available"
-    return None
-
-
-def _ratio(num: float, den: float) -> float | None:
-    return num / den if den > 0 else None
 
 
 class _Contact:
@@ -183,7 +67,7 @@ class _Contact:
         self.resolved = False  # its waiting phase is over (answered or left)
         self.transferred = False
         self.site_dims: tuple[tuple[str, str], ...] = ()
-        self.accs: tuple[_Acc, ...] = ()  # where its figures are booked (cached)...
+        self.accs: tuple[Acc, ...] = ()  # where its figures are booked (cached)...
         self.dims: tuple[tuple[str, str], ...] = ()  # ...and under which keys
 
 
@@ -192,22 +76,17 @@ class KpiBook:
 
     def __init__(self, settings: KpiSettings | None = None) -> None:
         self.settings = settings or KpiSettings()
-        self._buckets: dict[tuple[str, str, float], _Acc] = {}
+        self._buckets: dict[tuple[str, str, float], Acc] = {}
         self._open: dict[str, _Contact] = {}  # requests not finished
         self._waiting: dict[str, _Contact] = {}  # ... of which still waiting in line
         self._waiting_counts: dict[tuple[str, str], int] = {}  # per (dim, key)
         self._pending: dict[str, int] = {}  # customers with an open request: not lost (yet)
         self._callback_of: dict[str, str] = {}
-        self._agents: dict[str, tuple[str, str]] = {}  # id -> (site, outsourcer)
-        self._agent_state: dict[str, list[Any]] = {}  # id -> [presence, offered, busy, since]
-        self._agent_accs: dict[tuple[str, float], tuple[_Acc, ...]] = {}
-        # open agent segments: per (dim, key) [n handling, Σ since, n available, Σ since]
-        self._open_sums: dict[tuple[str, str], list[float]] = {}
-        self._flushed = float("-inf")
+        self._agent_time = AgentTime(self.settings.interval_s, self._accs)
         self._queue_sl: dict[str, float] = {}
         self._queue_site: dict[str, str] = {}
         # the sliding window: the same sums per minute, for the last 2 × window
-        self._minutes: dict[tuple[str, str, float], _Acc] = {}
+        self._minutes: dict[tuple[str, str, float], Acc] = {}
         self._minute = -1.0
         self.events = 0
         self._handlers: dict[type[ev.Event], Callable[[Any], None]] = {
@@ -242,7 +121,7 @@ class KpiBook:
         """A contact handled with no agent (visual IVR, FAQ, SMS link, bot)."""
         dims = (("all", "all"), ("channel", channel.value))
 
-        def add(acc: _Acc) -> None:
+        def add(acc: Acc) -> None:
             acc.volume[channel.value] = acc.volume.get(channel.value, 0) + 1
             acc.tried.add(customer)
             if resolved:
@@ -259,7 +138,7 @@ class KpiBook:
 
     def _accs(
         self, interval: float, dims: tuple[tuple[str, str], ...], per_interval: bool = True
-    ) -> tuple[_Acc, ...]:
+    ) -> tuple[Acc, ...]:
         """The accumulators of `dims` for `interval` (and of the interval itself)."""
         buckets = self._buckets
         if per_interval:
@@ -269,7 +148,7 @@ class KpiBook:
             k = (dim, key, interval)
             acc = buckets.get(k)
             if acc is None:
-                acc = buckets[k] = _Acc()
+                acc = buckets[k] = Acc()
             out.append(acc)
         return tuple(out)
 
@@ -278,7 +157,7 @@ class KpiBook:
         at: float,
         interval: float,
         dims: tuple[tuple[str, str], ...],
-        fn: Callable[[_Acc], None],
+        fn: Callable[[Acc], None],
         *,
         per_interval: bool = True,
     ) -> None:
@@ -290,9 +169,9 @@ class KpiBook:
     def _book(
         self,
         at: float,
-        accs: tuple[_Acc, ...],
+        accs: tuple[Acc, ...],
         dims: tuple[tuple[str, str], ...],
-        fn: Callable[[_Acc], None],
+        fn: Callable[[Acc], None],
     ) -> None:
         for acc in accs:
             fn(acc)
@@ -303,7 +182,7 @@ class KpiBook:
         minutes = self._minutes
         if minute != self._minute:  # a new minute: forget what no window will read
             self._minute = minute
-            self._flush_agents(minute)
+            self._agent_time.flush(minute)
             horizon = minute - 2 * window
             for k in [k for k in minutes if k[2] < horizon]:
                 del minutes[k]
@@ -311,7 +190,7 @@ class KpiBook:
             k = (dim, key, minute)
             bucket = minutes.get(k)
             if bucket is None:
-                bucket = minutes[k] = _Acc()
+                bucket = minutes[k] = Acc()
             fn(bucket)
 
     def _dims(self, c: _Contact) -> tuple[tuple[str, str], ...]:
@@ -322,116 +201,18 @@ class KpiBook:
         self._queue_site[e.queue.id] = e.queue.site or UNASSIGNED
 
     def _agent(self, e: ev.AgentConfigured) -> None:
-        a = e.agent
-        where = (a.site or UNASSIGNED, a.outsourcer or UNASSIGNED)
-        st = self._agent_state.get(a.id)
-        if st is None:
-            self._agents[a.id] = where
-            self._agent_state[a.id] = [P.OFFLINE, 0, 0, e.at]
-            return
-        if self._agents[a.id] != where:  # moved: what came before stays where it was
-            category = _category(st)
-            self._close_segment(a.id, st, category, e.at)
-            self._agent_accs = {k: v for k, v in self._agent_accs.items() if k[0] != a.id}
-            self._agents[a.id] = where
-            self._open_segment(a.id, category, e.at, +1)
-
-    def _set_agent(
-        self,
-        agent_id: str,
-        at: float,
-        presence: P | None = None,
-        offered: int = 0,
-        busy: int = 0,
-    ) -> None:
-        """Change an agent's presence or contact counts; when the category of its
-        time (handling / available / neither) changes, book the segment that ends."""
-        st = self._agent_state.get(agent_id)
-        if st is None:
-            return
-        before = _category(st)
-        if presence is not None:
-            st[0] = presence
-        st[1] += offered
-        st[2] += busy
-        after = _category(st)
-        if after != before:
-            self._close_segment(agent_id, st, before, at)
-            self._open_segment(agent_id, after, at, +1)
-
-    def _agent_keys(self, agent_id: str) -> tuple[tuple[str, str], ...]:
-        site, outsourcer = self._agents[agent_id]
-        return (("all", "all"), ("site", site), ("outsourcer", outsourcer))
-
-    def _open_segment(self, agent_id: str, category: str | None, since: float, sign: int) -> None:
-        """Count (sign +1) or uncount (-1) an open segment in the running sums
-        that give open agent time without visiting every agent."""
-        st = self._agent_state[agent_id]
-        if sign > 0:
-            st[3] = since
-        if category is None:
-            return
-        i = 0 if category == "handling" else 2
-        sums = self._open_sums
-        for key in self._agent_keys(agent_id):
-            row = sums.get(key)
-            if row is None:
-                row = sums[key] = [0.0, 0.0, 0.0, 0.0]
-            row[i] += sign
-            row[i + 1] += sign * since
-
-    def _close_segment(
-        self, agent_id: str, st: list[Any], category: str | None, until: float
-    ) -> None:
-        self._book_agent_time(agent_id, category, st[3], until)
-        self._open_segment(agent_id, category, st[3], -1)
-
-    def _flush_agents(self, t: float) -> None:
-        """Book every open segment up to `t` (once a minute for live books), so
-        that open segments never start before the last flush."""
-        for agent_id, st in self._agent_state.items():
-            category = _category(st)
-            if category is not None and st[3] < t:
-                self._close_segment(agent_id, st, category, t)
-                self._open_segment(agent_id, category, t, +1)
-        self._flushed = t
-
-    def _book_agent_time(
-        self, agent_id: str, category: str | None, since: float, until: float
-    ) -> None:
-        if category is None or until <= since:
-            return
-        handling = category == "handling"
-        step = self.settings.interval_s
-        cache = self._agent_accs
-        t = since
-        while t < until:  # split across interval boundaries
-            interval = (t // step) * step
-            end = min(until, interval + step)
-            span = end - t
-            accs = cache.get((agent_id, interval))
-            if accs is None:
-                site, outsourcer = self._agents[agent_id]
-                dims = (("all", "all"), ("site", site), ("outsourcer", outsourcer))
-                accs = cache[(agent_id, interval)] = self._accs(interval, dims)
-            if handling:
-                for acc in accs:
-                    acc.handling += span
-            else:
-                for acc in accs:
-                    acc.avail += span
-            t = end
+        self._agent_time.configure(e.agent.id, e.agent.site, e.agent.outsourcer, e.at)
 
     def _presence(self, e: ev.Event) -> None:
         if isinstance(e, ev.AgentLoggedIn):
-            self._set_agent(e.agent_id, e.at, presence=P.NOT_READY)
+            self._agent_time.set(e.agent_id, e.at, presence=P.NOT_READY)
         elif isinstance(e, ev.AgentLoggedOut):
-            self._set_agent(e.agent_id, e.at, presence=P.OFFLINE)
+            self._agent_time.set(e.agent_id, e.at, presence=P.OFFLINE)
         elif isinstance(e, ev.AgentPresenceChanged):
-            self._set_agent(e.agent_id, e.at, presence=P.READY if e.ready else P.NOT_READY)
+            self._agent_time.set(e.agent_id, e.at, presence=P.READY if e.ready else P.NOT_READY)
 
     def _busy(self, agent_id: str, at: float, offered: int, busy: int) -> None:
-        self._set_agent(agent_id, at, offered=offered, busy=busy)
+        self._agent_time.set(agent_id, at, offered=offered, busy=busy)
 
     def _queued(self, e: ev.ContactQueued) -> None:
         spec = e.contact
@@ -445,7 +226,7 @@ class KpiBook:
         self._pending[c.customer] = self._pending.get(c.customer, 0) + 1
         channel = c.channel
 
-        def add(acc: _Acc) -> None:
+        def add(acc: Acc) -> None:
             acc.offered += 1
             acc.volume[channel] = acc.volume.get(channel, 0) + 1
             acc.tried.add(c.customer)
@@ -460,15 +241,16 @@ class KpiBook:
     def _declined(self, e: ev.OfferDeclined) -> None:
         self._busy(e.agent_id, e.at, -1, 0)
 
-    def _resolve(self, c: _Contact, at: float, fn: Callable[[_Acc], None]) -> None:
+    def _resolve(self, c: _Contact, at: float, fn: Callable[[Acc], None]) -> None:
         """The contact stopped waiting: book it (and its site dims) once."""
         c.resolved = True
         self._wait(c, -1)
-        site, outsourcer = self._agents.get(c.agent, (self._queue_site.get(c.queue, "-"), "-"))
+        where = self._agent_time.where
+        site, outsourcer = where.get(c.agent, (self._queue_site.get(c.queue, "-"), "-"))
         c.site_dims = (("site", site), ("outsourcer", outsourcer))
         channel = c.channel
 
-        def first_seen(acc: _Acc) -> None:  # site dims learn of the contact only now
+        def first_seen(acc: Acc) -> None:  # site dims learn of the contact only now
             acc.offered += 1
             acc.volume[channel] = acc.volume.get(channel, 0) + 1
             acc.tried.add(c.customer)
@@ -496,7 +278,7 @@ class KpiBook:
         in_sl = wait <= self._queue_sl.get(c.queue, self.settings.sl_seconds)
         customer = c.customer
 
-        def add(acc: _Acc) -> None:
+        def add(acc: Acc) -> None:
             acc.answered += 1
             acc.answered_in_sl += in_sl
             acc.wait_answered += wait
@@ -512,7 +294,7 @@ class KpiBook:
             return
         customer = c.customer
 
-        def add(acc: _Acc) -> None:
+        def add(acc: Acc) -> None:
             acc.reached.add(customer)
 
         self._book(at, c.accs, c.dims, add)
@@ -531,7 +313,7 @@ class KpiBook:
         wrap = e.at - c.completed
         transferred = c.transferred
 
-        def add(acc: _Acc) -> None:
+        def add(acc: Acc) -> None:
             acc.talk += talk
             acc.talked += 1
             acc.wrap += wrap
@@ -563,7 +345,7 @@ class KpiBook:
         reason = e.reason
         short = wait <= self.settings.short_abandon_s
 
-        def add(acc: _Acc) -> None:
+        def add(acc: Acc) -> None:
             acc.wait_all += wait
             acc.waited += 1
             if reason is EndReason.ABANDONED:
@@ -589,12 +371,12 @@ class KpiBook:
         if dim not in ("all", *DIMENSIONS):
             raise ValueError(f"unknown dimension {by!r}; use one of {', '.join(DIMENSIONS)}")
         first = self._interval(since) if since is not None else None
-        accs: dict[str, _Acc] = {}
+        accs: dict[str, Acc] = {}
         for (d, key, interval), acc in self._buckets.items():
             if d != dim or (first is not None and interval < first):
                 continue
-            accs.setdefault(key, _Acc()).merge(acc)
-        self._add_open_agent_time(accs, dim, now, first)
+            accs.setdefault(key, Acc()).merge(acc)
+        self._agent_time.add_open_time(accs, dim, now, first)
         return self._all_figures(accs, dim, now)
 
     def window(self, now: float, *, by: str | None = None) -> dict[str, Figures]:
@@ -607,64 +389,22 @@ class KpiBook:
         dim = by or "all"
         start = now - self.settings.window_s
         first_minute = (start // 60.0) * 60.0
-        accs: dict[str, _Acc] = {}
+        accs: dict[str, Acc] = {}
         for (d, key, minute), acc in self._minutes.items():
             if d == dim and first_minute <= minute <= now:
-                accs.setdefault(key, _Acc()).merge(acc)
+                accs.setdefault(key, Acc()).merge(acc)
         step = self.settings.interval_s
         for (d, key, interval), acc in self._buckets.items():
             if d != dim or interval + step <= start or interval > now:
                 continue
             share = (min(interval + step, now) - max(interval, start)) / step
-            target = accs.setdefault(key, _Acc())
+            target = accs.setdefault(key, Acc())
             target.handling += acc.handling * share
             target.avail += acc.avail * share
-        self._add_open_agent_time(accs, dim, now, start)
+        self._agent_time.add_open_time(accs, dim, now, start)
         return self._all_figures(accs, dim, now)
 
-    def _add_open_agent_time(
-        self, accs: dict[str, _Acc], dim: str, now: float, first: float | None
-    ) -> None:
-        """Add the time of each agent's current, not yet booked, segment, from
-        `first` on."""
-        if dim in ("all", "site", "outsourcer") and (first is None or first <= self._flushed):
-            for (d, key), (n_h, s_h, n_a, s_a) in self._open_sums.items():
-                if d == dim and (n_h or n_a):
-                    acc = accs.get(key)
-                    if acc is None:
-                        acc = accs[key] = _Acc()
-                    acc.handling += max(0.0, n_h * now - s_h)
-                    acc.avail += max(0.0, n_a * now - s_a)
-            return
-        if dim not in ("all", "site", "outsourcer", "interval"):
-            return
-        step = self.settings.interval_s
-        for agent_id, st in self._agent_state.items():
-            category = _category(st)
-            since = st[3]
-            if category is None or now <= since:
-                continue
-            t = since if first is None else max(since, first)
-            site, outsourcer = self._agents[agent_id]
-            while t < now:
-                interval = (t // step) * step
-                end = now if dim != "interval" else min(now, interval + step)
-                key = {
-                    "all": "all",
-                    "site": site,
-                    "outsourcer": outsourcer,
-                    "interval": str(int(interval)),
-                }[dim]
-                acc = accs.get(key)
-                if acc is None:
-                    acc = accs[key] = _Acc()
-                if category == "handling":
-                    acc.handling += end - t
-                else:
-                    acc.avail += end - t
-                t = end
-
-    def _all_figures(self, accs: dict[str, _Acc], dim: str, now: float) -> dict[str, Figures]:
+    def _all_figures(self, accs: dict[str, Acc], dim: str, now: float) -> dict[str, Figures]:
         """Figures per key; what is live (waiting, pending customers) is read once."""
         waiting: dict[str, list[float]] = {}  # key -> [count, longest]
         if dim in ("all", "queue", "channel"):
@@ -683,43 +423,9 @@ class KpiBook:
                     missing -= 1
         pending = self._pending
         return {
-            key: self._figures(acc, waiting.get(key, (0, 0.0)), pending)
+            key: figures_of(acc, waiting.get(key, (0, 0.0)), pending)
             for key, acc in sorted(accs.items())
         }
-
-    def _figures(self, a: _Acc, live: Sequence[float], pending: dict[str, int]) -> Figures:
-        waiting, longest = int(live[0]), live[1]
-        handled_time = a.talk + a.wrap
-        lost = sum(1 for customer in a.tried - a.reached if customer not in pending)
-        return Figures(
-            offered=a.offered,
-            answered=a.answered,
-            abandoned=a.abandoned,
-            short_abandons=a.short,
-            answered_in_sl=a.answered_in_sl,
-            other_outcomes=a.other,
-            callbacks=a.callbacks,
-            self_service=a.self_service,
-            transfers=a.transfers,
-            waiting=waiting,
-            longest_wait=longest,
-            answer_rate=_ratio(a.answered, a.offered),
-            abandonment_rate=_ratio(a.abandoned - a.short, a.offered - a.short),
-            service_level=_ratio(a.answered_in_sl, a.offered),
-            service_level_excl_short=_ratio(a.answered_in_sl, a.offered - a.short),
-            asa=_ratio(a.wait_answered, a.answered),
-            avg_wait=_ratio(a.wait_all, a.waited),
-            talk_time=_ratio(a.talk, a.talked),
-            wrap_time=_ratio(a.wrap, a.handled),
-            aht=_ratio(handled_time, a.handled),
-            occupancy=_ratio(a.handling, a.handling + a.avail),
-            transfer_rate=_ratio(a.transfers, a.handled),
-            customers_tried=len(a.tried),
-            customers_reached=len(a.reached),
-            reachability=_ratio(len(a.reached), len(a.tried)),
-            lost=lost,
-            volume=dict(sorted(a.volume.items())),
-        )
 
     def _wait(self, c: _Contact, sign: int) -> None:
         """A contact starts (+1) or stops (-1) waiting in line."""
@@ -746,10 +452,7 @@ class KpiBook:
 
     def agents(self) -> dict[str, str]:
         """Each known agent's activity as the KPI book sees it."""
-        return {
-            agent_id: agent_activity(st[0], st[1], st[2], 0).value
-            for agent_id, st in self._agent_state.items()
-        }
+        return self._agent_time.activities()
 
     def statistics(self) -> dict[str, int]:
         return {
