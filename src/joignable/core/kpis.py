@@ -32,6 +32,8 @@ from .figures import Acc, Figures, KpiSettings, figures_of
 from .lifecycle import Presence as P
 from .model import Channel, EndReason
 
+__all__ = ["DIMENSIONS", "Figures", "KpiBook", "KpiSettings"]
+
 DIMENSIONS = ("queue", "channel", "site", "outsourcer", "interval")
 
 
