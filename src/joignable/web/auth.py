@@ -44,6 +44,20 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _CACHE_SECONDS = 30.0
+#: Password guessing: after this many failures for one user name within the
+#: window, further attempts are refused for the lock-out time.
+MAX_FAILURES = 5
+FAILURE_WINDOW = 900.0
+LOCKOUT_SECONDS = 60.0
+
+
+class TooManyAttempts(Exception):
+    """Too many wrong passwords for this user name lately; retry after `retry_after` s."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"too many failed sign-ins; retry in {retry_after:.0f} s")
+        self.retry_after = retry_after
+
 
 _hasher = PasswordHasher()
 
@@ -149,14 +163,25 @@ class Auth:
         self.secure_cookies = secure_cookies
         self._dummy = hash_password(secrets.token_urlsafe(16))
         self._cache: dict[tuple[str, str], tuple[User, float, float]] = {}
+        self._failures: dict[str, list[float]] = {}  # user name -> recent failure times
 
     async def authenticate(self, name: str, password: str) -> User | None:
-        """The user if `password` is theirs, else None (same work either way)."""
+        """The user if `password` is theirs, else None (same work either way).
+        Raises `TooManyAttempts` after `MAX_FAILURES` wrong passwords for `name`
+        within `FAILURE_WINDOW` seconds, for `LOCKOUT_SECONDS` after the last one."""
+        now = self.clock.now()
+        failures = [t for t in self._failures.get(name, ()) if t > now - FAILURE_WINDOW]
+        if len(failures) >= MAX_FAILURES and failures[-1] + LOCKOUT_SECONDS > now:
+            raise TooManyAttempts(failures[-1] + LOCKOUT_SECONDS - now)
         record = await asyncio.to_thread(self.accounts.get_user, name)
         stored = record.password_hash if record is not None else self._dummy
         ok = await asyncio.to_thread(verify_password, stored, password)
         if record is None or not ok:
+            if len(self._failures) > 100_000:  # bounded memory under a spray of names
+                self._failures.clear()
+            self._failures[name] = [*failures, now][-MAX_FAILURES:]
             return None
+        self._failures.pop(name, None)
         return User.of(record, "token")
 
     async def issue(self, user: User, kind: str) -> tuple[str, float]:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from joignable.web.auth import (
     CSRF_COOKIE,
     SESSION_COOKIE,
+    TooManyAttempts,
     User,
     allow_anonymous,
     current_user,
@@ -45,7 +46,12 @@ def _iso(ts: float) -> str:
 @router.post("/api/auth/token", dependencies=[Depends(allow_anonymous)])
 async def issue_token(body: Credentials, services: Services = Depends(get_services)) -> TokenOut:
     """Exchange a user name and password for a bearer token. 401 if they do not match."""
-    user = await services.auth.authenticate(body.username, body.password)
+    try:
+        user = await services.auth.authenticate(body.username, body.password)
+    except TooManyAttempts as exc:
+        raise HTTPException(
+            429, str(exc), headers={"Retry-After": str(int(exc.retry_after) + 1)}
+        ) from None
     if user is None:
         raise unauthorized("wrong user name or password")
     token, expires = await services.auth.issue(user, "api")
@@ -127,7 +133,16 @@ async def login_submit(
             error="The form expired; please sign in again.",
             status=400,
         )
-    user = await services.auth.authenticate(username, password) if username else None
+    try:
+        user = await services.auth.authenticate(username, password) if username else None
+    except TooManyAttempts as exc:
+        return _login_page(
+            request,
+            services,
+            next_path=next,
+            error=f"Too many failed sign-ins: try again in {int(exc.retry_after) + 1} s.",
+            status=429,
+        )
     if user is None:
         return _login_page(
             request, services, next_path=next, error="Wrong user name or password.", status=401
