@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from joignable.cli import app as cli_app
 from joignable.core import commands as cmd
+from joignable.core.model import Channel, ContactSpec
 from joignable.service.clock import ManualClock
 from joignable.service.config import ConfigError, load, parse
 from joignable.service.configurator import Configurator
@@ -113,6 +114,41 @@ def test_reapplying_touches_only_what_changed_and_keeps_live_moves(tmp_path: Pat
             assert runner.engine.agents["a1"].skills == {"billing": 7}
             assert runner.engine.agents["a1"].languages == frozenset()  # redefined by config
             assert runner.engine.queues["voice"].spec.standby is True  # live state kept
+            await runner.stop()
+
+    asyncio.run(main())
+
+
+def test_what_leaves_the_configuration_leaves_the_engine_once_free(tmp_path: Path) -> None:
+    two = (
+        GOOD.replace(
+            "queues:\n  - id: voice\n    channels: [voice]\n",
+            "queues:\n  - id: voice\n    channels: [voice]\n  - id: old\n    channels: [voice]\n",
+        )
+        + "  - id: a2\n    site: paris\n"
+    )
+
+    async def main() -> None:
+        with EventLog.open(str(tmp_path / "c.db")) as log:
+            runner = CenterRunner(log, ManualClock())
+            await runner.start()
+            configurator = Configurator(runner, Accounts(log.engine))
+            await configurator.start(parse(two))
+            assert {"old"} <= set(runner.engine.queues) and "a2" in runner.engine.agents
+            await runner.submit(cmd.LogIn(agent_id="a2"))  # a2 is at work
+            call = ContactSpec(id="c1", channel=Channel.VOICE, queue="old")
+            await runner.submit(cmd.AddContact(contact=call))  # and answers for "old"
+            result = await configurator.apply(parse(GOOD), by="admin")
+            assert result.kept == ("a2", "old")  # both still in use: kept, said so
+            contact = runner.engine.contacts["c1"]
+            await runner.submit(cmd.Accept(contact_id="c1", agent_id=contact.agent))
+            await runner.submit(cmd.Complete(contact_id="c1", agent_id=contact.agent))
+            await runner.submit(cmd.FinishWrapUp(contact_id="c1", agent_id=contact.agent))
+            await runner.submit(cmd.LogOut(agent_id="a2"))
+            result = await configurator.apply(parse(GOOD), by="admin")
+            assert result.kept == () and result.commands == 2
+            assert "old" not in runner.engine.queues and "a2" not in runner.engine.agents
+            assert set(runner.engine.queues) == {"voice"}
             await runner.stop()
 
     asyncio.run(main())

@@ -54,6 +54,7 @@ OPS = [
     "standby",
     "channel_standby",
     "skills",
+    "remove",
     "tick",
     "tick",
 ]
@@ -62,7 +63,7 @@ OPS = [
 def build(engine: Engine, data: st.DataObject, n: int, now: float) -> tuple[cmd.Command, float]:
     op = data.draw(st.sampled_from(OPS))
     pick = data.draw(st.integers(0, 10_000))
-    agents = sorted(engine.agents)
+    agents = sorted(engine.agents) or ["a1"]
     contacts = sorted(engine.contacts)
     agent = agents[pick % len(agents)]
     contact = contacts[pick % len(contacts)] if contacts else "none"
@@ -124,7 +125,13 @@ def build(engine: Engine, data: st.DataObject, n: int, now: float) -> tuple[cmd.
         return cmd.LogOut(agent_id=agent), now
     if op == "standby":
         q = QUEUES[pick % len(QUEUES)].id
+        if q not in engine.queues:  # removed: configure it again
+            return cmd.ConfigureQueue(queue=QUEUES[pick % len(QUEUES)]), now
         return cmd.SetQueueStandby(queue_id=q, standby=not engine.queues[q].spec.standby), now
+    if op == "remove":
+        if pick % 2:
+            return cmd.RemoveAgent(agent_id=agent), now
+        return cmd.RemoveQueue(queue_id=QUEUES[pick % len(QUEUES)].id), now
     if op == "channel_standby":
         ch = [Channel.VOICE, Channel.CHAT][pick % 2]
         return cmd.SetChannelStandby(channel=ch, standby=ch not in engine.channel_standby), now

@@ -385,3 +385,29 @@ def test_every_agent_action_records_who_did_it() -> None:
         ("WrapUpFinished", "supervisor:amel"),
         ("OfferDeclined", "agent:a1"),
     ]
+
+
+def test_removing_queues_and_agents_only_when_nothing_depends_on_them() -> None:
+    c = Center(
+        QueueSpec(id="q"),
+        QueueSpec(id="old", on_standby=OverflowAction.OVERFLOW, overflow_to="q"),
+    )
+    c.agent("a1")
+    c.call("c1", queue="old")
+    with pytest.raises(cmd.CommandRejected, match="still has 1 contact"):
+        c.do(cmd.RemoveQueue(queue_id="old"))
+    with pytest.raises(cmd.CommandRejected, match="is the overflow of old"):
+        c.do(cmd.RemoveQueue(queue_id="q"))
+    with pytest.raises(cmd.CommandRejected, match="must be logged out"):
+        c.do(cmd.RemoveAgent(agent_id="a1"))
+    c.do(cmd.Accept(contact_id="c1", agent_id="a1"))
+    c.do(cmd.Complete(contact_id="c1", agent_id="a1"))
+    c.do(cmd.FinishWrapUp(contact_id="c1", agent_id="a1"))
+    c.do(cmd.LogOut(agent_id="a1"))
+    c.do(cmd.RemoveQueue(queue_id="old", by="admin"))
+    c.do(cmd.RemoveAgent(agent_id="a1", by="admin"))
+    assert "old" not in c.engine.queues and "a1" not in c.engine.agents
+    removed = [e for e in c.log if isinstance(e, ev.QueueRemoved | ev.AgentRemoved)]
+    assert [e.by for e in removed] == ["admin", "admin"]
+    c.call("c2")  # the rest goes on: nobody left to answer, the contact waits
+    assert c.waiting() == ["c2"]

@@ -32,6 +32,20 @@ class ConfigureAgent(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RemoveQueue(Command):
+    """Refused while a contact is in the queue or another queue overflows to it."""
+
+    queue_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemoveAgent(Command):
+    """Refused unless the agent is logged out and holds no contact."""
+
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SetQueueStandby(Command):
     queue_id: str
     standby: bool

@@ -243,6 +243,26 @@ class Engine(CenterState):
         self._emit(ev.AgentConfigured, agent=c.agent, by=c.by)
         self._route_agent(self.agents[c.agent.id])
 
+    def _h_remove_queue(self, c: cmd.RemoveQueue) -> None:
+        self._queue(c.queue_id)
+        busy = sum(1 for contact in self.contacts.values() if contact.queue == c.queue_id)
+        if busy:
+            raise cmd.CommandRejected(f"queue {c.queue_id} still has {busy} contact(s)")
+        feeders = sorted(
+            q
+            for q, s in self.queues.items()
+            if s.spec.overflow_to == c.queue_id and q != c.queue_id
+        )
+        if feeders:
+            raise cmd.CommandRejected(f"queue {c.queue_id} is the overflow of {', '.join(feeders)}")
+        self._emit(ev.QueueRemoved, queue_id=c.queue_id, by=c.by)
+
+    def _h_remove_agent(self, c: cmd.RemoveAgent) -> None:
+        agent = self._agent(c.agent_id)
+        if agent.presence is not Presence.OFFLINE or agent.holding:
+            raise cmd.CommandRejected(f"agent {agent.id} must be logged out to be removed")
+        self._emit(ev.AgentRemoved, agent_id=agent.id, by=c.by)
+
     def _h_queue_standby(self, c: cmd.SetQueueStandby) -> None:
         qs = self._queue(c.queue_id)
         if qs.spec.standby == c.standby:
@@ -432,6 +452,8 @@ class Engine(CenterState):
     _handlers: dict[type[cmd.Command], Callable[[Engine, Any], None]] = {
         cmd.ConfigureQueue: _h_configure_queue,
         cmd.ConfigureAgent: _h_configure_agent,
+        cmd.RemoveQueue: _h_remove_queue,
+        cmd.RemoveAgent: _h_remove_agent,
         cmd.SetQueueStandby: _h_queue_standby,
         cmd.SetChannelStandby: _h_channel_standby,
         cmd.LogIn: _h_log_in,

@@ -37,6 +37,18 @@ class AgentConfigured(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class QueueRemoved(Event):
+    queue_id: str
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentRemoved(Event):
+    agent_id: str
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QueueStandbySet(Event):
     queue_id: str
     standby: bool
@@ -193,6 +205,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
     for cls in (
         QueueConfigured,
         AgentConfigured,
+        QueueRemoved,
+        AgentRemoved,
         QueueStandbySet,
         ChannelStandbySet,
         AgentLoggedIn,

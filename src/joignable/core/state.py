@@ -150,6 +150,8 @@ class CenterState:
         return {
             ev.QueueConfigured: self._a_queue,
             ev.AgentConfigured: self._a_agent,
+            ev.QueueRemoved: self._a_queue_removed,
+            ev.AgentRemoved: self._a_agent_removed,
             ev.QueueStandbySet: self._a_queue_standby,
             ev.ChannelStandbySet: self._a_channel_standby,
             ev.AgentLoggedIn: self._a_logged_in,
@@ -221,6 +223,13 @@ class CenterState:
         self.router.reindex(agent, frozenset(), lost, False)
         agent.configure(e.agent)
         self._refresh(agent)
+
+    def _a_queue_removed(self, e: ev.QueueRemoved) -> None:
+        del self.queues[e.queue_id]
+
+    def _a_agent_removed(self, e: ev.AgentRemoved) -> None:
+        agent = self.agents.pop(e.agent_id)
+        self.router.reindex(agent, frozenset(), agent.indexed, False)  # offline: nothing left
 
     def _a_queue_standby(self, e: ev.QueueStandbySet) -> None:
         qs = self.queues[e.queue_id]
@@ -308,6 +317,9 @@ class CenterState:
         agent = self.agents[e.agent_id]
         contact.state = next_contact_state(contact.state, ContactEvent.ACCEPT)
         contact.history.append((e.at, "connected", agent.id))
+        # answered: the routing-step and maximum-wait clocks of its line stop for good
+        # (a timer's condition must never come back true once it was popped without effect)
+        contact.line = e.seq
         agent.offered.discard(contact.id)
         agent.connected.add(contact.id)
         agent.missed = 0

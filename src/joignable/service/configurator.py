@@ -13,8 +13,11 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from joignable.core import commands as cmd
 from joignable.core import events as ev
+from joignable.core.commands import CommandRejected
 from joignable.core.engine import EngineSettings
+from joignable.core.lifecycle import InvalidTransition
 from joignable.service.config import CenterConfig, ConfigError, changes, validate
 from joignable.service.runner import CenterRunner
 from joignable.store.accounts import Accounts
@@ -28,7 +31,7 @@ class Applied:
 
     commands: int
     events: int
-    kept: tuple[str, ...]  # ids no longer in the configuration but still in the engine
+    kept: tuple[str, ...]  # ids no longer in the configuration that could not go yet
 
 
 class Configurator:
@@ -73,8 +76,40 @@ class Configurator:
             document = config.model_dump(mode="json")
             await asyncio.to_thread(self.accounts.save_config, document, by=by, now=now)
             self.current = config
-            ids = {q.id for q in config.queues} | {a.id for a in config.agents}
-            kept = sorted(
-                x for x in (*self.runner.engine.queues, *self.runner.engine.agents) if x not in ids
+            removed, events, kept = await self._remove_what_left(config, by)
+            return Applied(
+                len(commands) + removed,
+                sum(len(r) for r in results) + events,
+                kept,
             )
-            return Applied(len(commands), sum(len(r) for r in results), tuple(kept))
+
+    async def _remove_what_left(
+        self, config: CenterConfig, by: str
+    ) -> tuple[int, int, tuple[str, ...]]:
+        """Remove the queues and agents no longer in `config`; the engine refuses
+        while something depends on them (contacts in a queue, an overflow to it,
+        an agent logged in), and those are kept until a later apply. Returns
+        (commands accepted, events, ids kept)."""
+        engine = self.runner.engine
+        ids = {q.id for q in config.queues} | {a.id for a in config.agents}
+        done = events = 0
+        progress = True
+        while progress:  # a queue that another leaving queue overflows to goes second
+            progress = False
+            removals: list[cmd.Command] = [
+                cmd.RemoveAgent(agent_id=a, by=by) for a in sorted(engine.agents) if a not in ids
+            ]
+            removals += [
+                cmd.RemoveQueue(queue_id=q, by=by) for q in sorted(engine.queues) if q not in ids
+            ]
+            for command in removals:
+                try:
+                    out = await self.runner.submit(command)
+                except (CommandRejected, InvalidTransition) as exc:
+                    log.info("kept: %s", exc)
+                    continue
+                done += 1
+                events += len(out)
+                progress = True
+        kept = sorted(x for x in (*engine.queues, *engine.agents) if x not in ids)
+        return done, events, tuple(kept)
