@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/staffing.py
 	$(BIN)/python bench/multiskill.py
+	$(BIN)/python bench/multiskill_policies.py
 	$(BIN)/python bench/simulate.py
 
 clean:
