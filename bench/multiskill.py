@@ -36,6 +36,7 @@ replication, paired on the same customers).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import random
@@ -120,7 +121,7 @@ def mean(xs: list[float]) -> float:
 def equivalent_agents(ours: float, pooled: dict[int, float]) -> float | None:
     """The pooled staffing whose ASA equals `ours`, log-linear between neighbours."""
     ns = sorted(pooled, reverse=True)
-    for hi, lo in zip(ns, ns[1:], strict=False):
+    for hi, lo in itertools.pairwise(ns):
         a_hi, a_lo = pooled[hi], pooled[lo]
         if a_hi <= ours <= a_lo and a_hi > 0:
             share = (math.log(ours) - math.log(a_hi)) / (math.log(a_lo) - math.log(a_hi))

@@ -59,7 +59,7 @@ def test_errors_name_file_line_and_field() -> None:
         "center.yaml:8: agents[0].site: unknown site 'mars'"
     ]
     assert problems(GOOD.replace("billing: 5", "billing: 11")) == [
-        "center.yaml:9: agents[0].skills.billing: Input should be less than or equal to 10"
+        "center.yaml:9: agents[0].skills.billing: level must be 1..10"
     ]
     assert problems(GOOD.replace("    site: paris", "    colour: blue")) == [
         "center.yaml:8: agents[0].colour: Extra inputs are not permitted"

@@ -25,18 +25,14 @@ from joignable.core.model import (
     AgentSpec,
     Capacity,
     Channel,
-    OverflowAction,
     QueueSpec,
-    RoutingStep,
-    Strategy,
 )
 from joignable.core.throttle import ThrottleSettings, settings_from_dict
+from joignable.queue_schema import Level, QueueRules
 from joignable.service.throttles import variant_queue
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")]
 Text = Annotated[str, StringConstraints(max_length=200)]
-Level = Annotated[int, Field(ge=1, le=10)]
-Seconds = Annotated[float, Field(ge=0, le=7 * 86400)]
 
 
 class _Strict(BaseModel):
@@ -66,31 +62,13 @@ class Team(_Strict):
     site: Id | None = None
 
 
-class Step(_Strict):
-    after: Seconds = 0.0
-    levels: dict[Id, Level] = {}
-    teams: list[Id] = []
-    sites: list[Id] = []
-    outsourcers: list[Id] = []
+class Queue(QueueRules):
+    """A queue of the center: its routing rules (`queue_schema.py`, shared with
+    the simulator's scenarios) and who it belongs to."""
 
-
-class Queue(_Strict):
     id: Id
     name: Text = ""
-    channels: list[Channel] = Field(min_length=1)
-    site: Id | None = None
     outsourcer: Id | None = None
-    strategy: Strategy = Strategy.LONGEST_IDLE
-    aging_per_s: float = Field(0.0, ge=0, le=100)
-    sl_seconds: float = Field(20.0, gt=0, le=86400)
-    sl_target: float = Field(0.8, ge=0, le=1)
-    max_wait: float | None = Field(None, gt=0, le=7 * 86400)
-    on_max_wait: OverflowAction = OverflowAction.KEEP
-    on_standby: OverflowAction = OverflowAction.KEEP
-    overflow_to: Id | None = None
-    offer_timeout: float = Field(20.0, gt=0, le=3600)
-    wrap_up: float = Field(30.0, ge=0, le=3600)
-    steps: list[Step] = Field(default_factory=lambda: [Step()], min_length=1, max_length=20)
 
 
 class Agent(_Strict):
@@ -297,7 +275,8 @@ def validate(data: Any) -> CenterConfig:
 
 def _problem(error: Any) -> Problem:
     loc = tuple(p for p in error["loc"] if p != "[key]")
-    return Problem(loc, error["msg"])
+    msg = str(error["msg"])
+    return Problem(loc, msg.removeprefix("Value error, "))
 
 
 def parse(text: str, filename: str = "<config>") -> CenterConfig:
@@ -373,33 +352,7 @@ def _duplicate_keys(node: yaml.Node, loc: Loc) -> Iterator[tuple[Loc, int]]:
 
 def queue_spec(q: Queue, *, standby: bool = False) -> QueueSpec:
     """The core's spec of a configured queue (`standby` is live state, kept)."""
-    steps = tuple(
-        RoutingStep(
-            after=s.after,
-            levels=tuple(sorted(s.levels.items())),
-            teams=frozenset(s.teams),
-            sites=frozenset(s.sites),
-            outsourcers=frozenset(s.outsourcers),
-        )
-        for s in q.steps
-    )
-    return QueueSpec(
-        id=q.id,
-        channels=frozenset(q.channels),
-        steps=steps,
-        strategy=q.strategy,
-        aging_per_s=q.aging_per_s,
-        sl_seconds=q.sl_seconds,
-        sl_target=q.sl_target,
-        max_wait=q.max_wait,
-        on_max_wait=q.on_max_wait,
-        on_standby=q.on_standby,
-        overflow_to=q.overflow_to,
-        offer_timeout=q.offer_timeout,
-        wrap_up=q.wrap_up,
-        standby=standby,
-        site=q.site,
-    )
+    return q.spec(q.id, standby=standby)
 
 
 def agent_spec(a: Agent) -> AgentSpec:

@@ -19,11 +19,9 @@ from joignable.core.model import (
     AgentSpec,
     Capacity,
     Channel,
-    OverflowAction,
     QueueSpec,
-    RoutingStep,
-    Strategy,
 )
+from joignable.queue_schema import Level, QueueRules
 
 from .distributions import Distribution, Empirical, Exponential, Fixed, LogNormal
 
@@ -35,12 +33,6 @@ def _check_time(value: str) -> str:
     if not m or int(m.group(1)) > 48:
         raise ValueError("time of day must be HH:MM (00:00 to 48:00)")
     return value.strip()
-
-
-def _check_level(value: int) -> int:
-    if not 1 <= value <= 10:
-        raise ValueError("level must be 1..10")
-    return value
 
 
 def _check_share(value: float) -> float:
@@ -58,7 +50,6 @@ def seconds_of_day(value: str) -> float:
 
 
 TimeOfDay = Annotated[str, AfterValidator(_check_time)]
-Level = Annotated[int, AfterValidator(_check_level)]
 Share = Annotated[float, AfterValidator(_check_share)]
 Skills = dict[str, Level]
 PositiveFloat = Annotated[float, Field(gt=0)]
@@ -117,60 +108,17 @@ class ChannelModel(_Strict):
     ring_time: NonNegative = 3.0  # agent's delay before accepting an offer
 
 
-class StepModel(_Strict):
-    after: NonNegative = 0.0
-    levels: Skills = {}
-    teams: list[str] = []
-    sites: list[str] = []
-    outsourcers: list[str] = []
+class QueueModel(QueueRules):
+    """A queue of the scenario: the routing rules of the live configuration
+    (`queue_schema.py`), the skills its traffic needs by default, and whether
+    it starts on standby."""
 
-
-class QueueModel(_Strict):
-    channels: list[Channel] = Field(min_length=1)
     skills: Skills = {}
-    strategy: Strategy = Strategy.LONGEST_IDLE
-    aging_per_s: NonNegative = 0.0
-    sl_seconds: PositiveFloat = 20.0
-    sl_target: Share = 0.8
-    max_wait: PositiveFloat | None = None
-    on_max_wait: OverflowAction = OverflowAction.KEEP
-    on_standby: OverflowAction = OverflowAction.KEEP
-    overflow_to: str | None = None
-    offer_timeout: PositiveFloat = 20.0
-    wrap_up: NonNegative = 120.0
-    steps: list[StepModel] = []
     standby: bool = False
-    site: str | None = None
 
     def build(self, queue_id: str) -> QueueSpec:
         """The routing core's spec. Raises ValueError if the core refuses it."""
-        steps = tuple(
-            RoutingStep(
-                after=s.after,
-                levels=tuple(sorted(s.levels.items())),
-                teams=frozenset(s.teams),
-                sites=frozenset(s.sites),
-                outsourcers=frozenset(s.outsourcers),
-            )
-            for s in self.steps
-        ) or (RoutingStep(),)
-        return QueueSpec(
-            id=queue_id,
-            channels=frozenset(self.channels),
-            steps=steps,
-            strategy=self.strategy,
-            aging_per_s=self.aging_per_s,
-            sl_seconds=self.sl_seconds,
-            sl_target=self.sl_target,
-            max_wait=self.max_wait,
-            on_max_wait=self.on_max_wait,
-            on_standby=self.on_standby,
-            overflow_to=self.overflow_to,
-            offer_timeout=self.offer_timeout,
-            wrap_up=self.wrap_up,
-            standby=self.standby,
-            site=self.site,
-        )
+        return self.spec(queue_id, standby=self.standby)
 
 
 class TrafficModel(_Strict):

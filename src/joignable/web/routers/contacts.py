@@ -27,7 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from joignable.core import commands as cmd
 from joignable.core.model import Channel, ContactSpec
-from joignable.service.config import Id, Level
+from joignable.queue_schema import Level
+from joignable.service.config import Id
 from joignable.service.throttles import ThrottleBank, arrival_queue
 from joignable.web.auth import User, require_role
 from joignable.web.deps import contact_for, queue_for, run

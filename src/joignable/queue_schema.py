@@ -1,0 +1,96 @@
+# Why: a queue's routing rules are written by people in two kinds of file — the
+# center configuration the server applies (`service/config.py`) and the scenarios
+# the digital twin runs (`sim/scenario.py`). They are one schema, defined here,
+# so the twin can never rehearse a rule that the server would read differently,
+# and they become the routing core's `QueueSpec` in one place.
+"""The routing rules of a queue as written in YAML or JSON, and their core spec."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from joignable.core.model import Channel, OverflowAction, QueueSpec, RoutingStep, Strategy
+
+__all__ = ["Level", "QueueRules", "Seconds", "StepRules", "check_level"]
+
+
+def check_level(value: int) -> int:
+    if not 1 <= value <= 10:
+        raise ValueError("level must be 1..10")
+    return value
+
+
+#: A skill level, 1 (can take it) to 10 (expert).
+Level = Annotated[int, AfterValidator(check_level)]
+#: A duration in seconds, up to a week.
+Seconds = Annotated[float, Field(ge=0, le=7 * 86400)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+
+class StepRules(_Strict):
+    """One routing step: from `after` seconds of waiting, who may take the contact
+    (minimum levels on the contact's skills; teams, sites, outsourcers; empty =
+    anyone)."""
+
+    after: Seconds = 0.0
+    levels: dict[str, Level] = {}
+    teams: list[str] = []
+    sites: list[str] = []
+    outsourcers: list[str] = []
+
+
+class QueueRules(_Strict):
+    """How a queue routes: channels, strategy, priority aging, service-level
+    target, maximum wait and standby actions, offer and wrap-up time-outs, steps."""
+
+    channels: list[Channel] = Field(min_length=1)
+    site: str | None = None
+    strategy: Strategy = Strategy.LONGEST_IDLE
+    aging_per_s: float = Field(0.0, ge=0, le=100)
+    sl_seconds: float = Field(20.0, gt=0, le=86400)
+    sl_target: float = Field(0.8, ge=0, le=1)
+    max_wait: float | None = Field(None, gt=0, le=7 * 86400)
+    on_max_wait: OverflowAction = OverflowAction.KEEP
+    on_standby: OverflowAction = OverflowAction.KEEP
+    overflow_to: str | None = None
+    offer_timeout: float = Field(20.0, gt=0, le=3600)
+    wrap_up: float = Field(30.0, ge=0, le=3600)
+    steps: list[StepRules] = Field(
+        default_factory=lambda: [StepRules()], min_length=1, max_length=20
+    )
+
+    def spec(self, queue_id: str, *, standby: bool = False) -> QueueSpec:
+        """The routing core's spec (`standby` is live state, not a rule).
+        Raises ValueError if the core refuses it."""
+        steps = tuple(
+            RoutingStep(
+                after=s.after,
+                levels=tuple(sorted(s.levels.items())),
+                teams=frozenset(s.teams),
+                sites=frozenset(s.sites),
+                outsourcers=frozenset(s.outsourcers),
+            )
+            for s in self.steps
+        )
+        return QueueSpec(
+            id=queue_id,
+            channels=frozenset(self.channels),
+            steps=steps,
+            strategy=self.strategy,
+            aging_per_s=self.aging_per_s,
+            sl_seconds=self.sl_seconds,
+            sl_target=self.sl_target,
+            max_wait=self.max_wait,
+            on_max_wait=self.on_max_wait,
+            on_standby=self.on_standby,
+            overflow_to=self.overflow_to,
+            offer_timeout=self.offer_timeout,
+            wrap_up=self.wrap_up,
+            standby=standby,
+            site=self.site,
+        )
