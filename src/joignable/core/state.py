@@ -66,9 +66,17 @@ class CenterState:
     # ------------------------------------------------------------------ reading
 
     def due(self, now: float) -> bool:
-        """Whether a timer that would act is due at `now` (then send a `Tick` first)."""
-        deadline = self.next_deadline()
-        return deadline is not None and deadline <= now
+        """Whether a timer that would act is due at `now` (then send a `Tick` first).
+
+        Asked before every command, so it looks only at timers due by `now`:
+        void ones among them are dropped, later ones are not examined.
+        """
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            if self._timer_live(timers[0]):
+                return True
+            heapq.heappop(timers)
+        return False
 
     def next_deadline(self) -> float | None:
         """When the next timer that would still act is due, or None.

@@ -31,6 +31,7 @@ from .streams import Stream, build_measures, build_streams
 CALLBACK_TWIN = "~callback"
 
 _WAITING = (ContactState.WAITING, ContactState.OFFERED)
+_TICK = cmd.Tick()  # commands are frozen: one Tick serves every time-out
 
 
 @dataclass
@@ -174,7 +175,7 @@ class Simulation(AgentWorld):
     def _do(self, command: cmd.Command, now: float) -> None:
         engine = self.engine
         if engine.due(now):
-            self._dispatch(engine.handle(cmd.Tick(), now))
+            self._dispatch(engine.handle(_TICK, now))
         self.n_commands += 1
         self._dispatch(engine.handle(command, now))
 
@@ -328,12 +329,12 @@ class Simulation(AgentWorld):
         report_every, n = 2000, 0
         while True:
             t = clock.peek()
-            due = engine.next_deadline()
-            if due is not None and (t is None or due <= t):
-                if due > end:
-                    break
-                clock.advance(due)
-                self._dispatch(engine.handle(cmd.Tick(), clock.now))
+            horizon = end if t is None or t > end else t
+            if engine.due(horizon):  # a timer acts before the next action (or the end)
+                deadline = engine.next_deadline()
+                assert deadline is not None
+                clock.advance(deadline)
+                self._dispatch(engine.handle(_TICK, clock.now))
                 continue
             if t is None or t > end:
                 break
