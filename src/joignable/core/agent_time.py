@@ -49,6 +49,7 @@ class AgentTime:
         self._agent_accs: dict[tuple[str, float], tuple[Acc, ...]] = {}
         # open segments: per (dim, key) [n handling, Σ since, n available, Σ since]
         self._open_sums: dict[tuple[str, str], list[float]] = {}
+        self._agent_rows: dict[str, tuple[list[float], ...]] = {}  # id -> its rows of those
         self._flushed = float("-inf")
 
     def configure(self, agent_id: str, site: str, outsourcer: str, at: float) -> None:
@@ -63,6 +64,7 @@ class AgentTime:
             category = _category(st)
             self._close_segment(agent_id, st, category, at)
             self._agent_accs = {k: v for k, v in self._agent_accs.items() if k[0] != agent_id}
+            self._agent_rows.pop(agent_id, None)
             self.where[agent_id] = where
             self._open_segment(agent_id, category, at, +1)
 
@@ -113,17 +115,18 @@ class AgentTime:
     def _open_segment(self, agent_id: str, category: str | None, since: float, sign: int) -> None:
         """Count (sign +1) or uncount (-1) an open segment in the running sums
         that give open agent time without visiting every agent."""
-        st = self.state[agent_id]
         if sign > 0:
-            st[3] = since
+            self.state[agent_id][3] = since
         if category is None:
             return
         i = 0 if category == "handling" else 2
-        sums = self._open_sums
-        for key in self._agent_keys(agent_id):
-            row = sums.get(key)
-            if row is None:
-                row = sums[key] = [0.0, 0.0, 0.0, 0.0]
+        rows = self._agent_rows.get(agent_id)
+        if rows is None:  # the agent's first open segment where it is
+            sums = self._open_sums
+            rows = self._agent_rows[agent_id] = tuple(
+                sums.setdefault(key, [0.0, 0.0, 0.0, 0.0]) for key in self._agent_keys(agent_id)
+            )
+        for row in rows:
             row[i] += sign
             row[i + 1] += sign * since
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from . import events as ev
-from .agent_time import UNASSIGNED, AgentTime
+from .agent_time import UNASSIGNED, AgentTime, Dims
 from .figures import Acc, Figures, KpiSettings, figures_of
 from .lifecycle import Presence as P
 from .model import Channel, EndReason
@@ -49,6 +49,7 @@ class _Contact:
         "entered",
         "id",
         "interval",
+        "line_keys",
         "queue",
         "resolved",
         "site_dims",
@@ -69,6 +70,8 @@ class _Contact:
         self.resolved = False  # its waiting phase is over (answered or left)
         self.transferred = False
         self.site_dims: tuple[tuple[str, str], ...] = ()
+        # the keys under which it is counted while waiting in line
+        self.line_keys = (("all", "all"), ("queue", self.queue), ("channel", self.channel))
         self.accs: tuple[Acc, ...] = ()  # where its figures are booked (cached)...
         self.dims: tuple[tuple[str, str], ...] = ()  # ...and under which keys
 
@@ -79,6 +82,7 @@ class KpiBook:
     def __init__(self, settings: KpiSettings | None = None) -> None:
         self.settings = settings or KpiSettings()
         self._buckets: dict[tuple[str, str, float], Acc] = {}
+        self._bucket_sets: dict[tuple[float, Dims, bool], tuple[Acc, ...]] = {}  # `_accs`
         self._open: dict[str, _Contact] = {}  # requests not finished
         self._waiting: dict[str, _Contact] = {}  # ... of which still waiting in line
         self._waiting_counts: dict[tuple[str, str], int] = {}  # per (dim, key)
@@ -142,6 +146,13 @@ class KpiBook:
         self, interval: float, dims: tuple[tuple[str, str], ...], per_interval: bool = True
     ) -> tuple[Acc, ...]:
         """The accumulators of `dims` for `interval` (and of the interval itself)."""
+        key = (interval, dims, per_interval)
+        accs = self._bucket_sets.get(key)
+        if accs is None:
+            accs = self._bucket_sets[key] = self._new_accs(interval, dims, per_interval)
+        return accs
+
+    def _new_accs(self, interval: float, dims: Dims, per_interval: bool) -> tuple[Acc, ...]:
         buckets = self._buckets
         if per_interval:
             dims = (*dims, ("interval", str(int(interval))))
@@ -218,20 +229,21 @@ class KpiBook:
 
     def _queued(self, e: ev.ContactQueued) -> None:
         spec = e.contact
-        origin = dict(spec.attributes).get("callback_of")
+        origin = dict(spec.attributes).get("callback_of") if spec.attributes else None
         if origin is not None:  # the same request, called back
             self._callback_of[spec.id] = origin
             return
         c = _Contact(e, self._interval(e.at))
         self._open[c.id] = c
         self._wait(c, +1)
-        self._pending[c.customer] = self._pending.get(c.customer, 0) + 1
+        customer = c.customer
+        self._pending[customer] = self._pending.get(customer, 0) + 1
         channel = c.channel
 
         def add(acc: Acc) -> None:
             acc.offered += 1
             acc.volume[channel] = acc.volume.get(channel, 0) + 1
-            acc.tried.add(c.customer)
+            acc.tried.add(customer)
 
         c.dims = self._dims(c)
         c.accs = self._accs(c.interval, c.dims)
@@ -247,15 +259,15 @@ class KpiBook:
         """The contact stopped waiting: book it (and its site dims) once."""
         c.resolved = True
         self._wait(c, -1)
-        where = self._agent_time.where
-        site, outsourcer = where.get(c.agent, (self._queue_site.get(c.queue, "-"), "-"))
+        where = self._agent_time.where.get(c.agent)  # who answered, if anyone
+        site, outsourcer = where or (self._queue_site.get(c.queue, "-"), "-")
         c.site_dims = (("site", site), ("outsourcer", outsourcer))
-        channel = c.channel
+        channel, customer = c.channel, c.customer
 
         def first_seen(acc: Acc) -> None:  # site dims learn of the contact only now
             acc.offered += 1
             acc.volume[channel] = acc.volume.get(channel, 0) + 1
-            acc.tried.add(c.customer)
+            acc.tried.add(customer)
 
         site_accs = self._accs(c.interval, c.site_dims, per_interval=False)
         self._book(at, site_accs, c.site_dims, first_seen)
@@ -436,7 +448,7 @@ class KpiBook:
         elif self._waiting.pop(c.id, None) is None:
             return
         counts = self._waiting_counts
-        for key in (("all", "all"), ("queue", c.queue), ("channel", c.channel)):
+        for key in c.line_keys:
             counts[key] = counts.get(key, 0) + sign
 
     def _close(self, contact_id: str) -> _Contact | None:
