@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import json
 import socket
 import threading
@@ -15,6 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from joignable.core.alerts import AlertEvaluator, AlertRule, ScopeKind, Severity
+from joignable.core.throttle import ThrottleLowered, ThrottleRaised
 from joignable.service.notify import (
     SIGNATURE_HEADER,
     EmailTarget,
@@ -24,6 +26,7 @@ from joignable.service.notify import (
 )
 from joignable.store import EventLog
 from joignable.store.alerts import AlertHistory
+from joignable.store.throttles import ThrottleHistory
 
 SECRET = "s3cret"
 RULE = AlertRule(
@@ -195,3 +198,64 @@ def test_email_goes_through_a_real_smtp_sink(history: AlertHistory) -> None:
     assert all(
         r["deliveries"]["email sup@example.org,acme@example.org"]["ok"] for r in history.recent()
     )
+
+
+def test_throttle_decisions_reach_webhooks_and_cuts_reach_mailboxes(tmp_path: Path) -> None:
+    """Every decision goes to the webhook, signed, keyed by its history row; only
+    the cut goes by e-mail; outcomes are written into the stored decision's row."""
+    log = EventLog.open(str(tmp_path / "center.db"))
+    decisions = ThrottleHistory(log.engine, log.tenant)
+    history = AlertHistory(log.engine, tenant=log.tenant)
+    cut = ThrottleLowered(
+        at=1000.0, queue="voice", site="lyon", share=0.1, previous=0.2,
+        abandonment_rate=0.4, sample=12,
+    )  # fmt: skip
+    raised = ThrottleRaised(
+        at=5000.0, queue="voice", site="lyon", share=0.15, previous=0.1,
+        abandonment_rate=0.02, sample=30,
+    )  # fmt: skip
+    receiver, sink, port = Receiver([]), Sink(), free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+
+        async def run() -> None:
+            mailbox = EmailTarget(
+                host="127.0.0.1", port=port, sender="t@example.org", recipients=("sup@example.org",)
+            )
+            notifier = Notifier(
+                webhooks=[WebhookTarget(url=receiver.url, secret=SECRET)],
+                emails=[mailbox],
+                history=history,
+                center="demo",
+            )
+            for event in (cut, raised):
+                assert decisions.record(event)
+                notifier.notify_throttle(event)
+            await notifier.aclose()
+            assert notifier.statistics().delivered == 3  # two webhooks, one e-mail
+
+        asyncio.run(run())
+    finally:
+        controller.stop()
+        receiver.close()
+        log.close()
+    kinds = []
+    for headers, body, _ in receiver.requests:
+        assert verify(SECRET, body, headers[SIGNATURE_HEADER])
+        payload = json.loads(body)
+        assert headers["Idempotency-Key"] == payload["id"]
+        assert headers["X-Joignable-Event"] == payload["type"]
+        kinds.append(payload["type"])
+        assert payload["throttle"]["queue"] == "voice" and payload["center"] == "demo"
+    assert sorted(kinds) == ["throttle.lowered", "throttle.raised"]
+    (mail,) = [message_from_bytes(m, policy=email.policy.default) for m in sink.messages]
+    assert mail["Subject"] == (
+        "[joignable] WARNING Throttle voice → lyon lowered: share 20% → 10% "
+        "(abandonment 40% over 12 contacts)"
+    )
+    assert "20.0% → 10.0%" in mail.get_content()
+    rows = {r["kind"]: r for r in history.recent()}
+    assert rows["ThrottleLowered"]["deliveries"][f"webhook {receiver.url}"]["ok"]
+    assert rows["ThrottleLowered"]["deliveries"]["email sup@example.org"]["ok"]
+    assert list(rows["ThrottleRaised"]["deliveries"]) == [f"webhook {receiver.url}"]

@@ -6,6 +6,7 @@ and a restart resumes at the lowered share."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,9 @@ import pytest
 
 from joignable.service.clock import ManualClock
 from joignable.service.config import ConfigError, load
+from joignable.service.notify import SIGNATURE_HEADER, verify
 from tests.integration.conftest import Server, add_users, start_server
+from tests.integration.test_notify import Receiver
 
 CENTER = """
 center: {name: Throttle test, timezone: Europe/Paris}
@@ -201,3 +204,44 @@ def test_a_throttle_without_its_site_queue_is_refused_with_file_and_line(
     line = CENTER.splitlines().index("  - queue: voice") + 1
     assert str(problem).startswith(f"{path}:{line}: throttles[0]: ")
     assert "'voice@lyon'" in str(problem) and "not configured" in str(problem)
+
+
+def test_a_cut_is_told_to_the_configured_webhook(
+    tmp_path: Path, center: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's own notifier (from the environment) tells a real webhook of the
+    decision, signed, once it is stored; the delivery is written into its row."""
+    receiver = Receiver([])
+    monkeypatch.setenv("JOIGNABLE_ALERT_WEBHOOK_URL", receiver.url)
+    monkeypatch.setenv("JOIGNABLE_ALERT_WEBHOOK_SECRET", "hook-secret")
+    url = f"sqlite:///{tmp_path / 'told.db'}"
+    add_users(url)
+    server = start_server(url, center, clock=clock)
+    try:
+        root = server.client("root")
+        to_lyon = [c["id"] for c in create(root, 20) if c["queue"] == "voice@lyon"]
+        clock.advance(30)
+        for contact_id in to_lyon:
+            ok(root.post(f"/api/contacts/{contact_id}/abandon"))
+
+        def told() -> list[tuple[dict[str, str], dict[str, Any]]]:
+            bodies = [(h, json.loads(b)) for h, b, _ in receiver.requests]
+            return [(h, b) for h, b in bodies if b["type"].startswith("throttle.")]
+
+        ((headers, body),) = wait_for(told)
+        assert body["type"] == "throttle.lowered" and body["throttle"]["site"] == "lyon"
+        assert body["throttle"]["share"] == pytest.approx(0.1)
+        raw = next(b for h, b, _ in receiver.requests if json.loads(b)["type"] == body["type"])
+        assert verify("hook-secret", raw, headers[SIGNATURE_HEADER])
+        row = wait_for(
+            lambda: [
+                h
+                for h in ok(root.get("/api/alerts/history"))
+                if h["kind"] == "ThrottleLowered" and h["deliveries"]
+            ]
+        )[0]
+        assert row["id"] == body["id"] == headers["Idempotency-Key"]
+        assert row["deliveries"][f"webhook {receiver.url}"]["ok"] is True
+    finally:
+        server.stop()
+        receiver.close()

@@ -388,14 +388,20 @@ class LiveHub:
         task.add_done_callback(self._throttle_writes.discard)
 
     async def _record_throttle(self, history: ThrottleHistory, event: ThrottleEvent) -> None:
-        await asyncio.to_thread(self._record_now, history, event)
+        """Store the decision, then tell the webhooks and mailboxes (once)."""
+        fresh = await asyncio.to_thread(self._record_now, history, event)
+        if fresh and self.notifier is not None:
+            self.notifier.notify_throttle(event)
 
     @staticmethod
-    def _record_now(history: ThrottleHistory, event: ThrottleEvent) -> None:
+    def _record_now(history: ThrottleHistory, event: ThrottleEvent) -> bool:
+        """Whether the decision is new (True as well when storing failed: people
+        must still hear of it)."""
         try:
-            history.record(event)
+            return history.record(event)
         except Exception:
             log.exception("storing the throttle decision %s failed", event)
+            return True
 
     async def drain_throttle_writes(self) -> None:
         """Wait until every throttle decision made so far is stored."""

@@ -1,4 +1,4 @@
-"""Alert notifications (signed webhooks, e-mail) and the alert history.
+"""Alert and throttle notifications (signed webhooks, e-mail) and the alert history.
 
 Why: an alert nobody hears of is useless, and a supervisor is not always in
 front of the control tower. Each raised or cleared alert is recorded once in
@@ -12,6 +12,13 @@ background, never blocking the live figures:
   425, 429, 5xx) is retried with exponential back-off, the same body each time;
 * e-mail goes through SMTP with aiosmtplib, with a Message-ID derived from
   the event id so that a resent message is recognisably the same one.
+
+Migration throttle decisions (a site's share cut, raised, or given a new
+target) are told the same way once the live hub has stored them
+(`store/throttles.py`): every webhook hears of each decision
+(`throttle.lowered`, `throttle.raised`, `throttle.target_set`); mailboxes hear
+of the cuts only, the decisions a supervisor must act on (a raise comes in
+small steps and would flood a mailbox).
 
 Every delivery outcome is written back to the history row (`store/alerts.py`).
 """
@@ -31,7 +38,9 @@ import aiosmtplib
 import httpx
 
 from joignable.core.alerts import AlertCleared, AlertEvent
+from joignable.core.throttle import ThrottleEvent, ThrottleLowered, ThrottleRaised
 from joignable.store.alerts import AlertHistory, Delivery
+from joignable.store.throttles import as_row_data
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +61,85 @@ def verify(secret: str, body: bytes, header: str) -> bool:
     return hmac.compare_digest(sign(secret, body), header)
 
 
-def webhook_body(event: AlertEvent, center: str = "") -> bytes:
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What one notification says, whatever it tells of: `id` is its idempotency
+    key and history row, `kind` its webhook type (``alert.raised``…), `section`
+    and `payload` the webhook body's subject, `subject` and `text` the e-mail."""
+
+    id: str
+    kind: str
+    section: str
+    payload: dict[str, object]
+    subject: str
+    text: str
+    mail: bool = True  # whether mailboxes hear of it (webhooks hear of everything)
+
+
+def webhook_body(notice: Notice, center: str = "") -> bytes:
     """The canonical JSON a webhook receives (sorted keys, no spaces)."""
-    kind = "alert.cleared" if isinstance(event, AlertCleared) else "alert.raised"
-    payload = {"id": event.id, "type": kind, "center": center, "alert": event.as_dict()}
+    payload = {
+        "id": notice.id,
+        "type": notice.kind,
+        "center": center,
+        notice.section: notice.payload,
+    }
     return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+
+
+def alert_notice(event: AlertEvent, center: str = "") -> Notice:
+    """The notice of one alert event."""
+    cleared = isinstance(event, AlertCleared)
+    state = "cleared" if cleared else "RAISED"
+    where = f"{event.scope.value} {event.scope_id}"
+    value = "no data" if event.value is None else f"{event.value:.4g}"
+    lines = [
+        f"Alert {state.lower()} on {where}{f' ({center})' if center else ''}.",
+        "",
+        f"Rule:      {event.rule_id} — {event.title}",
+        f"Metric:    {event.metric} = {value} (threshold {event.threshold:g})",
+        f"Severity:  {event.severity.value}" + (" — contract level" if event.contract else ""),
+        f"Alert id:  {event.alert_id}",
+    ]
+    if isinstance(event, AlertCleared):
+        lines.append(f"Raised at: {event.raised_at:.0f} (epoch s), cleared: {event.reason}")
+    return Notice(
+        id=event.id,
+        kind="alert.cleared" if cleared else "alert.raised",
+        section="alert",
+        payload=event.as_dict(),
+        subject=f"[joignable] {event.severity.value.upper()} {state}: {event.title}",
+        text="\n".join(lines) + "\n",
+    )
+
+
+def throttle_notice(event: ThrottleEvent, center: str = "") -> Notice:
+    """The notice of one migration throttle decision (its history row's id)."""
+    row = as_row_data(event)
+    if isinstance(event, ThrottleLowered):
+        kind = "throttle.lowered"
+    elif isinstance(event, ThrottleRaised):
+        kind = "throttle.raised"
+    else:
+        kind = "throttle.target_set"
+    title = str(row["title"])
+    lines = [
+        f"{title}{f' ({center})' if center else ''}.",
+        "",
+        f"Queue:     {event.queue} (its share to site {event.site})",
+        f"Share:     {event.previous:.1%} → {event.share:.1%}",
+        f"Decided:   {event.at:.0f} (epoch s)",
+        f"Throttle:  {row['alert_id']}",
+    ]
+    return Notice(
+        id=str(row["id"]),
+        kind=kind,
+        section="throttle",
+        payload=event.as_dict(),
+        subject=f"[joignable] {str(row['severity']).upper()} {title}",
+        text="\n".join(lines) + "\n",
+        mail=isinstance(event, ThrottleLowered),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +207,16 @@ class Notifier:
 
     def notify(self, event: AlertEvent) -> None:
         """Record `event` and start its deliveries; returns at once."""
-        task = asyncio.create_task(self._handle(event), name=f"notify {event.id}")
+        self._start(self._handle(event), event.id)
+
+    def notify_throttle(self, event: ThrottleEvent) -> None:
+        """Start the deliveries of a throttle decision the caller has stored
+        (`store/throttles.py`: the outcomes are written into its row)."""
+        self._start(self._deliver(throttle_notice(event, self.center)), f"throttle {event.at}")
+
+    def _start(self, job: Awaitable[None], name: str) -> None:
+        task = asyncio.ensure_future(job)
+        task.set_name(f"notify {name}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -161,8 +253,12 @@ class Notifier:
                 self.stats.duplicates += 1
                 return  # already recorded, hence already notified
         self.stats.recorded += 1
-        jobs = [self.deliver_webhook(t, event) for t in self.webhooks]
-        jobs += [self.send_email(t, event) for t in self.emails]
+        await self._deliver(alert_notice(event, self.center))
+
+    async def _deliver(self, notice: Notice) -> None:
+        jobs = [self.deliver_webhook(t, notice) for t in self.webhooks]
+        if notice.mail:
+            jobs += [self.send_email(t, notice) for t in self.emails]
         for delivery in await asyncio.gather(*jobs):
             self.stats.outcomes.append(delivery)
             del self.stats.outcomes[:-200]
@@ -170,25 +266,25 @@ class Notifier:
                 self.stats.delivered += 1
             else:
                 self.stats.failed += 1
-                log.warning("alert %s to %s failed: %s", event.id, delivery.target, delivery.status)
+                log.warning("%s to %s failed: %s", notice.id, delivery.target, delivery.status)
             if self.history is not None:
                 try:
-                    await asyncio.to_thread(self.history.mark, event.id, delivery)
+                    await asyncio.to_thread(self.history.mark, notice.id, delivery)
                 except Exception:
-                    log.exception("recording the delivery of %s failed", event.id)
+                    log.exception("recording the delivery of %s failed", notice.id)
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
             self._client = httpx.AsyncClient()
         return self._client
 
-    async def deliver_webhook(self, target: WebhookTarget, event: AlertEvent) -> Delivery:
-        """POST the signed event until accepted, a permanent refusal, or out of attempts."""
-        body = webhook_body(event, self.center)
+    async def deliver_webhook(self, target: WebhookTarget, notice: Notice) -> Delivery:
+        """POST the signed notice until accepted, a permanent refusal, or out of attempts."""
+        body = webhook_body(notice, self.center)
         headers = {
             "Content-Type": "application/json",
-            "Idempotency-Key": event.id,
-            EVENT_HEADER: "alert.cleared" if isinstance(event, AlertCleared) else "alert.raised",
+            "Idempotency-Key": notice.id,
+            EVENT_HEADER: notice.kind,
             SIGNATURE_HEADER: sign(target.secret, body),
             "User-Agent": "joignable-notify/1",
         }
@@ -211,9 +307,9 @@ class Notifier:
                 await self._sleep(target.delay(attempt))
         return Delivery(f"webhook {target.url}", False, target.max_attempts, status)
 
-    async def send_email(self, target: EmailTarget, event: AlertEvent) -> Delivery:
-        """Send the alert by SMTP, retried with back-off on failure."""
-        message = alert_email(event, target, self.center)
+    async def send_email(self, target: EmailTarget, notice: Notice) -> Delivery:
+        """Send the notice by SMTP, retried with back-off on failure."""
+        message = notice_email(notice, target)
         name = f"email {','.join(target.recipients)}"
         status = "not tried"
         for attempt in range(1, target.max_attempts + 1):
@@ -238,28 +334,15 @@ class Notifier:
         return Delivery(name, False, target.max_attempts, status)
 
 
-def alert_email(event: AlertEvent, target: EmailTarget, center: str = "") -> EmailMessage:
-    """The e-mail telling of one alert event."""
-    cleared = isinstance(event, AlertCleared)
-    state = "cleared" if cleared else "RAISED"
-    where = f"{event.scope.value} {event.scope_id}"
+def notice_email(notice: Notice, target: EmailTarget) -> EmailMessage:
+    """The e-mail telling of one notice (its Message-ID derives from the notice id,
+    so a resent message is recognisably the same one)."""
     message = EmailMessage()
-    message["Subject"] = f"[joignable] {event.severity.value.upper()} {state}: {event.title}"
+    message["Subject"] = notice.subject
     message["From"] = target.sender
     message["To"] = ", ".join(target.recipients)
-    digest = hashlib.sha256(event.id.encode()).hexdigest()[:32]
+    digest = hashlib.sha256(notice.id.encode()).hexdigest()[:32]
     message["Message-ID"] = f"<{digest}@joignable>"
-    message["X-Joignable-Event-Id"] = event.id
-    value = "no data" if event.value is None else f"{event.value:.4g}"
-    lines = [
-        f"Alert {state.lower()} on {where}{f' ({center})' if center else ''}.",
-        "",
-        f"Rule:      {event.rule_id} — {event.title}",
-        f"Metric:    {event.metric} = {value} (threshold {event.threshold:g})",
-        f"Severity:  {event.severity.value}" + (" — contract level" if event.contract else ""),
-        f"Alert id:  {event.alert_id}",
-    ]
-    if isinstance(event, AlertCleared):
-        lines.append(f"Raised at: {event.raised_at:.0f} (epoch s), cleared: {event.reason}")
-    message.set_content("\n".join(lines) + "\n")
+    message["X-Joignable-Event-Id"] = notice.id
+    message.set_content(notice.text)
     return message

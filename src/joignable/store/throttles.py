@@ -9,8 +9,8 @@ long after the control tower showed it, next to the alerts that explain it
 
 * `id` ``throttle-<Q>-><S>-<kind>-<at in ms>`` (the same decision is never
   stored twice), `alert_id` ``throttle:<Q>-><S>`` (one per throttle),
-  `severity` ``warning`` for a cut and ``info`` otherwise, `deliveries` ``{}``
-  (decisions are not sent by webhook or e-mail);
+  `severity` ``warning`` for a cut and ``info`` otherwise, `deliveries` the
+  outcomes of its webhook and e-mail notifications (`service/notify.py`);
 * `data`: the event's fields (`queue`, `site`, `share`, `previous`, and
   `abandonment_rate` and `sample`, or `target` and `by`) plus the fields
   every history row has (`id`, `kind`, `alert_id`, `at`, `severity`,
