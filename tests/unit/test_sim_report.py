@@ -78,3 +78,21 @@ def test_report_files(tmp_path: Path) -> None:
     assert html.count("<svg") == 5 and "<script" not in html
     assert not re.search(r"(src|href)=\"?(https?:)?//", html)
     assert "SL excl. short abandons" in html
+
+
+def test_chart_axes_read_as_round_numbers() -> None:
+    from joignable.sim.html import chart
+
+    svg = chart("ASA", ["08:00", "08:15", "08:30"], [("ASA", [12.0, 1860.0, 640.0])])
+    ticks = re.findall(r'class="a" text-anchor="end">([^<]+)<', svg)
+    assert ticks == ["0", "500", "1,000", "1,500", "2,000"]
+    small = chart("x", ["a", "b"], [("x", [0.2, 0.46])])
+    assert re.findall(r'text-anchor="end">([^<]+)<', small) == [
+        "0",
+        "0.125",
+        "0.25",
+        "0.375",
+        "0.5",
+    ]
+    flat = chart("x", ["a", "b"], [("x", [0.0, 0.0])])
+    assert "nan" not in flat and 'text-anchor="end">1<' in flat

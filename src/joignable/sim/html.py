@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
+import math
 from html import escape
 from typing import Any
 
 _W, _H, _L, _R, _T, _B = 760, 220, 56, 16, 24, 34
+_STEPS = (1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 7.5, 8, 10)  # gridline steps, × 10^k
 _COLORS = ("#1f6feb", "#d1242f", "#1a7f37", "#9a6700", "#8250df")
 
 _TABLE_METRICS = (
@@ -52,6 +54,17 @@ def _series(report: dict[str, Any], metric: str) -> list[float | None]:
     return [(entry.get(metric) or {}).get("mean") for entry in report["by_interval"].values()]
 
 
+def _nice_top(peak: float) -> float:
+    """The axis top: four gridline steps of a round size (`_STEPS` × 10^k) covering `peak`
+    (so the labels read 0, 250, 500, 750, 1,000 — never 1.39e+03)."""
+    if not peak > 0:
+        return 1.0
+    raw = peak / 4
+    scale = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * scale for m in _STEPS if m * scale >= raw)
+    return 4 * step
+
+
 def chart(
     title: str,
     labels: list[str],
@@ -60,8 +73,7 @@ def chart(
 ) -> str:
     """An SVG line chart of one or more series over the intervals."""
     values = [v for _, vs in series for v in vs if v is not None]
-    top = max(values) if values else 1.0
-    top = 1.0 if percent else (top * 1.1 or 1.0)
+    top = 1.0 if percent else _nice_top(max(values, default=0.0))
     n = max(1, len(labels) - 1)
     pw, ph = _W - _L - _R, _H - _T - _B
 
@@ -77,7 +89,7 @@ def chart(
     ]
     for k in range(5):
         v = top * k / 4
-        label = f"{100 * v:.0f} %" if percent else f"{v:.3g}"
+        label = f"{100 * v:.0f} %" if percent else f"{v:,g}"
         parts.append(
             f'<line x1="{_L}" x2="{_W - _R}" y1="{y(v):.1f}" y2="{y(v):.1f}" class="g"/>'
             f'<text x="{_L - 6}" y="{y(v) + 4:.1f}" class="a" text-anchor="end">{label}</text>'
