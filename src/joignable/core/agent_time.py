@@ -11,7 +11,6 @@ flushed once a minute); open segments are kept as running sums per key.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from .figures import Acc
 from .lifecycle import Presence as P
@@ -21,16 +20,37 @@ UNASSIGNED = "-"
 Dims = tuple[tuple[str, str], ...]
 
 
-def _category(st: list[Any]) -> str | None:
+class _Agent:
+    """One agent as occupancy sees it: presence, contact counts, where it works,
+    and its open segment (since when, counted as what)."""
+
+    __slots__ = ("accs", "busy", "category", "dims", "offered", "presence", "rows", "since")
+
+    def __init__(self, where: tuple[str, str], at: float) -> None:
+        self.presence = P.OFFLINE
+        self.offered = 0
+        self.busy = 0
+        self.since = at
+        self.category: str | None = None
+        self.place(where)
+
+    def place(self, where: tuple[str, str]) -> None:
+        site, outsourcer = where
+        self.dims: Dims = (("all", "all"), ("site", site), ("outsourcer", outsourcer))
+        self.accs: dict[float, tuple[Acc, ...]] = {}  # interval -> where its time goes
+        self.rows: tuple[list[float], ...] | None = None  # its rows of the running sums
+
+
+def _category(a: _Agent) -> str | None:
     """How an agent's time counts for occupancy: "handling" (a connected contact
     or wrap-up), "available" (ready and idle, or reserved by an offer), or None
     (not ready, offline)."""
-    presence, offered, busy, _ = st
+    presence = a.presence
     if presence is P.OFFLINE:
         return None
-    if busy:
+    if a.busy:
         return "handling"
-    if presence is P.READY or offered:
+    if presence is P.READY or a.offered:
         return "available"
     return None
 
@@ -45,28 +65,25 @@ class AgentTime:
         self.interval_s = interval_s
         self._accs = accs
         self.where: dict[str, tuple[str, str]] = {}  # id -> (site, outsourcer)
-        self.state: dict[str, list[Any]] = {}  # id -> [presence, offered, busy, since]
-        self._agent_accs: dict[tuple[str, float], tuple[Acc, ...]] = {}
+        self._agents: dict[str, _Agent] = {}
         # open segments: per (dim, key) [n handling, Σ since, n available, Σ since]
         self._open_sums: dict[tuple[str, str], list[float]] = {}
-        self._agent_rows: dict[str, tuple[list[float], ...]] = {}  # id -> its rows of those
         self._flushed = float("-inf")
 
     def configure(self, agent_id: str, site: str, outsourcer: str, at: float) -> None:
         """An agent was defined or moved (what came before stays where it was)."""
         where = (site or UNASSIGNED, outsourcer or UNASSIGNED)
-        st = self.state.get(agent_id)
-        if st is None:
+        a = self._agents.get(agent_id)
+        if a is None:
             self.where[agent_id] = where
-            self.state[agent_id] = [P.OFFLINE, 0, 0, at]
+            self._agents[agent_id] = _Agent(where, at)
             return
         if self.where[agent_id] != where:
-            category = _category(st)
-            self._close_segment(agent_id, st, category, at)
-            self._agent_accs = {k: v for k, v in self._agent_accs.items() if k[0] != agent_id}
-            self._agent_rows.pop(agent_id, None)
+            category = a.category
+            self._close_segment(a, at)
             self.where[agent_id] = where
-            self._open_segment(agent_id, category, at, +1)
+            a.place(where)
+            self._open_segment(a, category, at)
 
     def set(
         self,
@@ -78,82 +95,75 @@ class AgentTime:
     ) -> None:
         """Change an agent's presence or contact counts; when the category of its
         time (handling / available / neither) changes, book the segment that ends."""
-        st = self.state.get(agent_id)
-        if st is None:
+        a = self._agents.get(agent_id)
+        if a is None:
             return
-        before = _category(st)
         if presence is not None:
-            st[0] = presence
-        st[1] += offered
-        st[2] += busy
-        after = _category(st)
-        if after != before:
-            self._close_segment(agent_id, st, before, at)
-            self._open_segment(agent_id, after, at, +1)
+            a.presence = presence
+        a.offered += offered
+        a.busy += busy
+        category = _category(a)
+        if category != a.category:
+            self._close_segment(a, at)
+            self._open_segment(a, category, at)
 
     def flush(self, t: float) -> None:
         """Book every open segment up to `t` (once a minute for live books), so
         that open segments never start before the last flush."""
-        for agent_id, st in self.state.items():
-            category = _category(st)
-            if category is not None and st[3] < t:
-                self._close_segment(agent_id, st, category, t)
-                self._open_segment(agent_id, category, t, +1)
+        for a in self._agents.values():
+            category = a.category
+            if category is not None and a.since < t:
+                self._close_segment(a, t)
+                self._open_segment(a, category, t)
         self._flushed = t
 
     def activities(self) -> dict[str, str]:
         """Each known agent's activity."""
         return {
-            agent_id: agent_activity(st[0], st[1], st[2], 0).value
-            for agent_id, st in self.state.items()
+            agent_id: agent_activity(a.presence, a.offered, a.busy, 0).value
+            for agent_id, a in self._agents.items()
         }
 
-    def _agent_keys(self, agent_id: str) -> tuple[tuple[str, str], ...]:
-        site, outsourcer = self.where[agent_id]
-        return (("all", "all"), ("site", site), ("outsourcer", outsourcer))
-
-    def _open_segment(self, agent_id: str, category: str | None, since: float, sign: int) -> None:
-        """Count (sign +1) or uncount (-1) an open segment in the running sums
-        that give open agent time without visiting every agent."""
-        if sign > 0:
-            self.state[agent_id][3] = since
-        if category is None:
+    def _count_open(self, a: _Agent, sign: int) -> None:
+        """Count (sign +1) or uncount (-1) the agent's open segment in the running
+        sums that give open agent time without visiting every agent."""
+        if a.category is None:
             return
-        i = 0 if category == "handling" else 2
-        rows = self._agent_rows.get(agent_id)
+        i = 0 if a.category == "handling" else 2
+        rows = a.rows
         if rows is None:  # the agent's first open segment where it is
             sums = self._open_sums
-            rows = self._agent_rows[agent_id] = tuple(
-                sums.setdefault(key, [0.0, 0.0, 0.0, 0.0]) for key in self._agent_keys(agent_id)
-            )
+            rows = a.rows = tuple(sums.setdefault(key, [0.0, 0.0, 0.0, 0.0]) for key in a.dims)
+        since = a.since
         for row in rows:
             row[i] += sign
             row[i + 1] += sign * since
 
-    def _close_segment(
-        self, agent_id: str, st: list[Any], category: str | None, until: float
-    ) -> None:
-        self._book_agent_time(agent_id, category, st[3], until)
-        self._open_segment(agent_id, category, st[3], -1)
+    def _open_segment(self, a: _Agent, category: str | None, since: float) -> None:
+        a.category = category
+        a.since = since
+        self._count_open(a, +1)
 
-    def _book_agent_time(
-        self, agent_id: str, category: str | None, since: float, until: float
-    ) -> None:
-        if category is None or until <= since:
+    def _close_segment(self, a: _Agent, until: float) -> None:
+        self._book_agent_time(a, until)
+        self._count_open(a, -1)
+
+    def _book_agent_time(self, a: _Agent, until: float) -> None:
+        """Book the agent's open segment, from its start to `until`."""
+        since = a.since
+        if a.category is None or until <= since:
             return
-        handling = category == "handling"
+        handling = a.category == "handling"
         step = self.interval_s
-        cache = self._agent_accs
+        cache = a.accs
         t = since
         while t < until:  # split across interval boundaries
             interval = (t // step) * step
             end = min(until, interval + step)
             span = end - t
-            accs = cache.get((agent_id, interval))
+            accs = cache.get(interval)
             if accs is None:
-                site, outsourcer = self.where[agent_id]
-                dims = (("all", "all"), ("site", site), ("outsourcer", outsourcer))
-                accs = cache[(agent_id, interval)] = self._accs(interval, dims)
+                accs = cache[interval] = self._accs(interval, a.dims)
             if handling:
                 for acc in accs:
                     acc.handling += span
@@ -179,9 +189,9 @@ class AgentTime:
         if dim not in ("all", "site", "outsourcer", "interval"):
             return
         step = self.interval_s
-        for agent_id, st in self.state.items():
-            category = _category(st)
-            since = st[3]
+        for agent_id, a in self._agents.items():
+            category = a.category
+            since = a.since
             if category is None or now <= since:
                 continue
             t = since if first is None else max(since, first)

@@ -69,11 +69,14 @@ class _Contact:
         self.agent = ""
         self.resolved = False  # its waiting phase is over (answered or left)
         self.transferred = False
-        self.site_dims: tuple[tuple[str, str], ...] = ()
-        # the keys under which it is counted while waiting in line
-        self.line_keys = (("all", "all"), ("queue", self.queue), ("channel", self.channel))
+        self.site_dims: Dims = ()
+        self.line_keys: Dims = ()  # the keys under which it is counted while waiting
         self.accs: tuple[Acc, ...] = ()  # where its figures are booked (cached)...
-        self.dims: tuple[tuple[str, str], ...] = ()  # ...and under which keys
+        self.dims: Dims = ()  # ...and under which keys
+
+
+#: A contact's site dims and accumulators, then all its dims and accumulators.
+_SiteBooks = tuple[Dims, tuple[Acc, ...], Dims, tuple[Acc, ...]]
 
 
 class KpiBook:
@@ -82,7 +85,10 @@ class KpiBook:
     def __init__(self, settings: KpiSettings | None = None) -> None:
         self.settings = settings or KpiSettings()
         self._buckets: dict[tuple[str, str, float], Acc] = {}
-        self._bucket_sets: dict[tuple[float, Dims, bool], tuple[Acc, ...]] = {}  # `_accs`
+        # where contacts are booked (dims and accumulators), shared by all contacts of
+        # one (interval, queue, channel) from their entry, and (..., site, outsourcer) on
+        self._entry_books: dict[tuple[float, str, str], tuple[Dims, tuple[Acc, ...]]] = {}
+        self._site_books: dict[tuple[float, str, str, str, str], _SiteBooks] = {}
         self._open: dict[str, _Contact] = {}  # requests not finished
         self._waiting: dict[str, _Contact] = {}  # ... of which still waiting in line
         self._waiting_counts: dict[tuple[str, str], int] = {}  # per (dim, key)
@@ -146,13 +152,6 @@ class KpiBook:
         self, interval: float, dims: tuple[tuple[str, str], ...], per_interval: bool = True
     ) -> tuple[Acc, ...]:
         """The accumulators of `dims` for `interval` (and of the interval itself)."""
-        key = (interval, dims, per_interval)
-        accs = self._bucket_sets.get(key)
-        if accs is None:
-            accs = self._bucket_sets[key] = self._new_accs(interval, dims, per_interval)
-        return accs
-
-    def _new_accs(self, interval: float, dims: Dims, per_interval: bool) -> tuple[Acc, ...]:
         buckets = self._buckets
         if per_interval:
             dims = (*dims, ("interval", str(int(interval))))
@@ -206,9 +205,6 @@ class KpiBook:
                 bucket = minutes[k] = Acc()
             fn(bucket)
 
-    def _dims(self, c: _Contact) -> tuple[tuple[str, str], ...]:
-        return (("all", "all"), ("queue", c.queue), ("channel", c.channel), *c.site_dims)
-
     def _queue(self, e: ev.QueueConfigured) -> None:
         self._queue_sl[e.queue.id] = e.queue.sl_seconds
         self._queue_site[e.queue.id] = e.queue.site or UNASSIGNED
@@ -225,7 +221,7 @@ class KpiBook:
             self._agent_time.set(e.agent_id, e.at, presence=P.READY if e.ready else P.NOT_READY)
 
     def _busy(self, agent_id: str, at: float, offered: int, busy: int) -> None:
-        self._agent_time.set(agent_id, at, offered=offered, busy=busy)
+        self._agent_time.set(agent_id, at, None, offered, busy)
 
     def _queued(self, e: ev.ContactQueued) -> None:
         spec = e.contact
@@ -234,6 +230,13 @@ class KpiBook:
             self._callback_of[spec.id] = origin
             return
         c = _Contact(e, self._interval(e.at))
+        key = (c.interval, c.queue, c.channel)
+        books = self._entry_books.get(key)
+        if books is None:
+            dims = (("all", "all"), ("queue", c.queue), ("channel", c.channel))
+            books = self._entry_books[key] = (dims, self._accs(c.interval, dims))
+        c.dims, c.accs = books
+        c.line_keys = c.dims  # it waits under the keys it entered with
         self._open[c.id] = c
         self._wait(c, +1)
         customer = c.customer
@@ -245,8 +248,6 @@ class KpiBook:
             acc.volume[channel] = acc.volume.get(channel, 0) + 1
             acc.tried.add(customer)
 
-        c.dims = self._dims(c)
-        c.accs = self._accs(c.interval, c.dims)
         self._book(e.at, c.accs, c.dims, add)
 
     def _offered(self, e: ev.ContactOffered) -> None:
@@ -261,7 +262,14 @@ class KpiBook:
         self._wait(c, -1)
         where = self._agent_time.where.get(c.agent)  # who answered, if anyone
         site, outsourcer = where or (self._queue_site.get(c.queue, "-"), "-")
-        c.site_dims = (("site", site), ("outsourcer", outsourcer))
+        key = (c.interval, c.queue, c.channel, site, outsourcer)
+        books = self._site_books.get(key)
+        if books is None:
+            site_dims = (("site", site), ("outsourcer", outsourcer))
+            site_accs = self._accs(c.interval, site_dims, per_interval=False)
+            books = (site_dims, site_accs, c.dims + site_dims, c.accs + site_accs)
+            self._site_books[key] = books
+        c.site_dims, site_accs, c.dims, c.accs = books
         channel, customer = c.channel, c.customer
 
         def first_seen(acc: Acc) -> None:  # site dims learn of the contact only now
@@ -269,10 +277,7 @@ class KpiBook:
             acc.volume[channel] = acc.volume.get(channel, 0) + 1
             acc.tried.add(customer)
 
-        site_accs = self._accs(c.interval, c.site_dims, per_interval=False)
         self._book(at, site_accs, c.site_dims, first_seen)
-        c.accs += site_accs
-        c.dims += c.site_dims
         self._book(at, c.accs, c.dims, fn)
 
     def _accepted(self, e: ev.OfferAccepted) -> None:
