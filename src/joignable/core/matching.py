@@ -103,28 +103,40 @@ def _better_contact(a: Contact, b: Contact, ea: float, eb: float) -> bool:
     return a.seq < b.seq
 
 
+Bucket = dict[str, Agent]  # the agents with room under one (channel, skill) key, in order
+
+
 class IndexedRouter:
     def __init__(self, state: RoutingState) -> None:
         self.state = state
-        self.index: dict[tuple[Channel, str], dict[str, Agent]] = {}
+        self.index: dict[tuple[Channel, str], Bucket] = {}
         self.decisions = 0
+        # per agent: the `keys` it was indexed with, and the buckets of those keys
+        self._buckets: dict[str, tuple[object, dict[Channel, tuple[Bucket, ...]]]] = {}
+
+    def _buckets_of(self, agent: Agent) -> dict[Channel, tuple[Bucket, ...]]:
+        """The buckets of the agent's keys, per channel (an empty bucket is no bucket)."""
+        cached = self._buckets.get(agent.id)
+        if cached is not None and cached[0] is agent.keys:
+            return cached[1]
+        index = self.index
+        buckets = {
+            ch: tuple(index.setdefault(key, {}) for key in keys) for ch, keys in agent.keys.items()
+        }
+        self._buckets[agent.id] = (agent.keys, buckets)  # new keys on reconfiguration
+        return buckets
 
     def reindex(
         self, agent: Agent, gained: frozenset[Channel], lost: frozenset[Channel], moved: bool
     ) -> None:
-        index = self.index
+        buckets = self._buckets_of(agent)
         aid = agent.id
         for ch in lost:
-            for key in agent.keys[ch]:
-                bucket = index.get(key)
-                if bucket is not None:
-                    bucket.pop(aid, None)
+            for bucket in buckets[ch]:
+                bucket.pop(aid, None)
         for ch in gained:
-            for key in agent.keys[ch]:
-                bucket = index.get(key)
-                if bucket is None:
-                    bucket = index[key] = {}
-                elif moved:
+            for bucket in buckets[ch]:
+                if moved:
                     bucket.pop(aid, None)
                 bucket[aid] = agent
 

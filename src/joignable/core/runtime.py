@@ -104,6 +104,7 @@ class Agent:
         "presence",
         "queues",
         "reason",
+        "room",
         "site",
         "skills",
         "spec",
@@ -140,6 +141,7 @@ class Agent:
         self.limits = {ch: cap.limit(ch) for ch in Channel}
         self.costs = {ch: cap.cost(ch) for ch in Channel}
         self.channels = tuple(ch for ch in Channel if self.limits[ch] > 0)
+        self.room = tuple((ch, self.limits[ch], self.costs[ch]) for ch in self.channels)
         self.keys: dict[Channel, tuple[tuple[Channel, str], ...]] = {
             ch: ((ch, ""), *((ch, s) for s in sorted(self.skills))) for ch in self.channels
         }
@@ -154,10 +156,10 @@ class Agent:
         """Channels on which this agent can take one more contact now."""
         if self.presence is not Presence.READY:
             return _NONE
-        counts, limits, costs = self.counts, self.limits, self.costs
+        counts = self.counts
         free = self.budget - self.load
         return frozenset(
-            [ch for ch in self.channels if counts[ch] < limits[ch] and costs[ch] <= free]
+            [ch for ch, limit, cost in self.room if counts[ch] < limit and cost <= free]
         )
 
     def take(self, channel: Channel) -> None:

@@ -199,7 +199,7 @@ class CenterState:
             self._stamp += 1
             agent.stamp[ch] = self._stamp
         agent.indexed = new
-        self.router.reindex(agent, frozenset(gained), lost, moved)
+        self.router.reindex(agent, gained, lost, moved)
 
     def _a_queue(self, e: ev.QueueConfigured) -> None:
         qs = self.queues.get(e.queue.id)
