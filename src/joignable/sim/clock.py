@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable
+from heapq import heappop, heappush
 from typing import Any
 
 #: Priorities: lower runs first among actions due at the same instant.
@@ -35,7 +35,8 @@ class VirtualClock:
     def schedule(self, at: float, action: Action, arg: Any = None, priority: int = NORMAL) -> None:
         """Run `action(arg)` at virtual time `at` (not before `now`)."""
         self._seq += 1
-        heapq.heappush(self._heap, (max(at, self.now), priority, self._seq, action, arg))
+        now = self.now
+        heappush(self._heap, (now if now > at else at, priority, self._seq, action, arg))
 
     def peek(self) -> float | None:
         """When the next action is due, or None when nothing is scheduled."""
@@ -46,7 +47,7 @@ class VirtualClock:
 
         Raises IndexError when nothing is scheduled.
         """
-        at, _, _, action, arg = heapq.heappop(self._heap)
+        at, _, _, action, arg = heappop(self._heap)
         self.now = at
         return action, arg
 
