@@ -60,7 +60,7 @@ class _Contact:
         spec = e.contact
         self.id = spec.id
         self.customer = spec.customer or spec.id
-        self.channel = spec.channel.value
+        self.channel = str(spec.channel)  # its value (a plain str)
         self.queue = spec.queue
         self.entered = e.at
         self.interval = interval

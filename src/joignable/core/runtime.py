@@ -158,9 +158,11 @@ class Agent:
             return _NONE
         counts = self.counts
         free = self.budget - self.load
-        return frozenset(
-            [ch for ch, limit, cost in self.room if counts[ch] < limit and cost <= free]
-        )
+        room: list[Channel] = []
+        for ch, limit, cost in self.room:
+            if counts[ch] < limit and cost <= free:
+                room.append(ch)
+        return frozenset(room) if room else _NONE
 
     def take(self, channel: Channel) -> None:
         self.counts[channel] += 1

@@ -191,11 +191,11 @@ class CenterState:
         moved = offered is not None and offered in new
         if new == old and not moved:
             return
-        gained = new - old
+        gained = new - old if old else new
         if offered is not None and moved:
             gained = gained | {offered}
-        lost = old - new
-        for ch in sorted(gained):
+        lost = old - new if new else old
+        for ch in sorted(gained) if len(gained) > 1 else gained:  # stamps in channel order
             self._stamp += 1
             agent.stamp[ch] = self._stamp
         agent.indexed = new
@@ -421,7 +421,8 @@ class CenterState:
 
     def _forget(self, contact: Contact, reason: EndReason) -> None:
         del self.contacts[contact.id]
-        self.ended[reason.value] = self.ended.get(reason.value, 0) + 1
+        key = reason.value
+        self.ended[key] = self.ended.get(key, 0) + 1
 
 
 def _replace_standby(spec: QueueSpec, standby: bool) -> QueueSpec:
