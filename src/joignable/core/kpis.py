@@ -132,15 +132,12 @@ class KpiBook:
     def self_service(self, at: float, customer: str, channel: Channel, resolved: bool) -> None:
         """A contact handled with no agent (visual IVR, FAQ, SMS link, bot)."""
         dims = (("all", "all"), ("channel", channel.value))
-
-        def add(acc: Acc) -> None:
+        for acc in self._targets(at, self._accs(self._interval(at), dims), dims):
             acc.volume[channel.value] = acc.volume.get(channel.value, 0) + 1
             acc.tried.add(customer)
             if resolved:
                 acc.self_service += 1
                 acc.reached.add(customer)
-
-        self._add(at, self._interval(at), dims, add)
 
     # ---------------------------------------------------------- internals
 
@@ -164,32 +161,13 @@ class KpiBook:
             out.append(acc)
         return tuple(out)
 
-    def _add(
-        self,
-        at: float,
-        interval: float,
-        dims: tuple[tuple[str, str], ...],
-        fn: Callable[[Acc], None],
-        *,
-        per_interval: bool = True,
-    ) -> None:
-        """Book `fn` under each dimension key of `dims` for `interval`, and under
-        the interval itself unless `per_interval` is False (a contact already
-        booked there, now learning its site)."""
-        self._book(at, self._accs(interval, dims, per_interval), dims, fn)
-
-    def _book(
-        self,
-        at: float,
-        accs: tuple[Acc, ...],
-        dims: tuple[tuple[str, str], ...],
-        fn: Callable[[Acc], None],
-    ) -> None:
-        for acc in accs:
-            fn(acc)
+    def _targets(self, at: float, accs: tuple[Acc, ...], dims: Dims) -> tuple[Acc, ...]:
+        """Where something that happened at `at` is booked: `accs` (of `dims`, for
+        its interval) and, when the book keeps a sliding window, the minute
+        buckets of `dims`. The caller adds the same to each, in this order."""
         window = self.settings.window_s
         if window <= 0:  # a report-only book keeps no window
-            return
+            return accs
         minute = (at // 60.0) * 60.0
         minutes = self._minutes
         if minute != self._minute:  # a new minute: forget what no window will read
@@ -198,12 +176,14 @@ class KpiBook:
             horizon = minute - 2 * window
             for k in [k for k in minutes if k[2] < horizon]:
                 del minutes[k]
+        out = list(accs)
         for dim, key in dims:
             k = (dim, key, minute)
             bucket = minutes.get(k)
             if bucket is None:
                 bucket = minutes[k] = Acc()
-            fn(bucket)
+            out.append(bucket)
+        return tuple(out)
 
     def _queue(self, e: ev.QueueConfigured) -> None:
         self._queue_sl[e.queue.id] = e.queue.sl_seconds
@@ -242,13 +222,10 @@ class KpiBook:
         customer = c.customer
         self._pending[customer] = self._pending.get(customer, 0) + 1
         channel = c.channel
-
-        def add(acc: Acc) -> None:
+        for acc in self._targets(e.at, c.accs, c.dims):
             acc.offered += 1
             acc.volume[channel] = acc.volume.get(channel, 0) + 1
             acc.tried.add(customer)
-
-        self._book(e.at, c.accs, c.dims, add)
 
     def _offered(self, e: ev.ContactOffered) -> None:
         self._busy(e.agent_id, e.at, 1, 0)
@@ -256,8 +233,9 @@ class KpiBook:
     def _declined(self, e: ev.OfferDeclined) -> None:
         self._busy(e.agent_id, e.at, -1, 0)
 
-    def _resolve(self, c: _Contact, at: float, fn: Callable[[Acc], None]) -> None:
-        """The contact stopped waiting: book it (and its site dims) once."""
+    def _resolve(self, c: _Contact, at: float) -> tuple[Acc, ...]:
+        """The contact stopped waiting (once): from now on it is booked under its
+        site dims too, which count it as offered now. Where its outcome goes."""
         c.resolved = True
         self._wait(c, -1)
         where = self._agent_time.where.get(c.agent)  # who answered, if anyone
@@ -271,14 +249,11 @@ class KpiBook:
             self._site_books[key] = books
         c.site_dims, site_accs, c.dims, c.accs = books
         channel, customer = c.channel, c.customer
-
-        def first_seen(acc: Acc) -> None:  # site dims learn of the contact only now
+        for acc in self._targets(at, site_accs, c.site_dims):  # site dims learn of it now
             acc.offered += 1
             acc.volume[channel] = acc.volume.get(channel, 0) + 1
             acc.tried.add(customer)
-
-        self._book(at, site_accs, c.site_dims, first_seen)
-        self._book(at, c.accs, c.dims, fn)
+        return self._targets(at, c.accs, c.dims)
 
     def _accepted(self, e: ev.OfferAccepted) -> None:
         self._busy(e.agent_id, e.at, -1, 1)
@@ -296,8 +271,7 @@ class KpiBook:
         wait = e.at - c.entered
         in_sl = wait <= self._queue_sl.get(c.queue, self.settings.sl_seconds)
         customer = c.customer
-
-        def add(acc: Acc) -> None:
+        for acc in self._resolve(c, e.at):
             acc.answered += 1
             acc.answered_in_sl += in_sl
             acc.wait_answered += wait
@@ -305,18 +279,12 @@ class KpiBook:
             acc.waited += 1
             acc.reached.add(customer)
 
-        self._resolve(c, e.at, add)
-
     def _called_back(self, origin: str, at: float) -> None:
         c = self._close(origin)
         if c is None:
             return
-        customer = c.customer
-
-        def add(acc: Acc) -> None:
-            acc.reached.add(customer)
-
-        self._book(at, c.accs, c.dims, add)
+        for acc in self._targets(at, c.accs, c.dims):
+            acc.reached.add(c.customer)
 
     def _completed(self, e: ev.ContactCompleted) -> None:  # talk → wrap-up: still handling
         c = self._open.get(e.contact_id)
@@ -331,15 +299,12 @@ class KpiBook:
         talk = c.completed - c.accepted
         wrap = e.at - c.completed
         transferred = c.transferred
-
-        def add(acc: Acc) -> None:
+        for acc in self._targets(e.at, c.accs, c.dims):
             acc.talk += talk
             acc.talked += 1
             acc.wrap += wrap
             acc.handled += 1
             acc.transfers += transferred
-
-        self._book(e.at, c.accs, c.dims, add)
 
     def _transferred(self, e: ev.ContactTransferred) -> None:
         self._busy(e.from_agent, e.at, 0, -1)
@@ -363,8 +328,7 @@ class KpiBook:
         wait = e.at - c.entered
         reason = e.reason
         short = wait <= self.settings.short_abandon_s
-
-        def add(acc: Acc) -> None:
+        for acc in self._resolve(c, e.at):
             acc.wait_all += wait
             acc.waited += 1
             if reason is EndReason.ABANDONED:
@@ -374,8 +338,6 @@ class KpiBook:
                 acc.callbacks += 1
             else:
                 acc.other += 1
-
-        self._resolve(c, e.at, add)
         if reason is not EndReason.CALLBACK:  # a callback keeps the request open
             self._close(c.id)
 

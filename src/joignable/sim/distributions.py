@@ -32,16 +32,21 @@ class LogNormal:
 
     @property
     def mu(self) -> float:
-        return math.log(self.mean) - self.sigma**2 / 2.0
+        return self._params()[0]
 
     @property
     def sigma(self) -> float:
-        return math.sqrt(math.log1p(self.cv**2))
+        return self._params()[1]
+
+    def _params(self) -> tuple[float, float]:
+        """(mu, sigma) of the underlying normal distribution."""
+        sigma = math.sqrt(math.log1p(self.cv**2))
+        return math.log(self.mean) - sigma**2 / 2.0, sigma
 
     def sample(self, rng: random.Random) -> float:
         if self.mean <= 0:
             return 0.0
-        return rng.lognormvariate(self.mu, self.sigma)
+        return rng.lognormvariate(*self._params())
 
 
 @dataclass(frozen=True, slots=True)
