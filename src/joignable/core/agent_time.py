@@ -104,8 +104,7 @@ class AgentTime:
         a.busy += busy
         category = _category(a)
         if category != a.category:
-            self._close_segment(a, at)
-            self._open_segment(a, category, at)
+            self._switch(a, category, at)
 
     def flush(self, t: float) -> None:
         """Book every open segment up to `t` (once a minute for live books), so
@@ -113,8 +112,7 @@ class AgentTime:
         for a in self._agents.values():
             category = a.category
             if category is not None and a.since < t:
-                self._close_segment(a, t)
-                self._open_segment(a, category, t)
+                self._switch(a, category, t)
         self._flushed = t
 
     def activities(self) -> dict[str, str]:
@@ -147,6 +145,14 @@ class AgentTime:
     def _close_segment(self, a: _Agent, until: float) -> None:
         self._book_agent_time(a, until)
         self._count_open(a, -1)
+
+    def _switch(self, a: _Agent, category: str | None, at: float) -> None:
+        """The agent's open segment ends at `at` (booked); one of `category` opens."""
+        self._book_agent_time(a, at)
+        self._count_open(a, -1)
+        a.category = category
+        a.since = at
+        self._count_open(a, +1)
 
     def _book_agent_time(self, a: _Agent, until: float) -> None:
         """Book the agent's open segment, from its start to `until`."""

@@ -99,6 +99,7 @@ class Simulation(AgentWorld):
         self.ready_seconds: dict[float, float] = {}
         self.n_commands = self.n_events = self.n_arrivals = self.n_self = 0
         self._unbooked: list[ev.Event] = []  # for the KPI book, not applied yet
+        self._quiet_at: float | None = None  # no timer due then, and no command since
         self._syncing = False
         self._handlers: dict[type[ev.Event], Callable[[Any], None]] = {
             ev.ContactOffered: self._on_offered,
@@ -181,8 +182,9 @@ class Simulation(AgentWorld):
 
     def _do(self, command: cmd.Command, now: float) -> None:
         engine = self.engine
-        if engine.due(now):
+        if now != self._quiet_at and engine.due(now):
             self._dispatch(engine.handle(_TICK, now))
+        self._quiet_at = None
         self.n_commands += 1
         self._dispatch(engine.handle(command, now))
 
@@ -358,6 +360,7 @@ class Simulation(AgentWorld):
                 continue
             if t is None or t > end:
                 break
+            self._quiet_at = t  # the action's first command needs no second look
             action, arg = pop()
             action(arg)
             n += 1
