@@ -191,10 +191,10 @@ class CenterState:
         moved = offered is not None and offered in new
         if new == old and not moved:
             return
-        gained = new - old if old else new
+        gained = new - old if new and old else new
         if offered is not None and moved:
             gained = gained | {offered}
-        lost = old - new if new else old
+        lost = old - new if old and new else old
         for ch in sorted(gained) if len(gained) > 1 else gained:  # stamps in channel order
             self._stamp += 1
             agent.stamp[ch] = self._stamp
