@@ -148,10 +148,11 @@ class KpiBook:
     def _accs(
         self, interval: float, dims: tuple[tuple[str, str], ...], per_interval: bool = True
     ) -> tuple[Acc, ...]:
-        """The accumulators of `dims` for `interval` (and of the interval itself)."""
+        """The accumulators of `dims` for `interval`, which count for the interval
+        itself too unless `per_interval` is False (a contact already booked there,
+        now learning its site). The interval's own bucket is the interval's "all"
+        bucket, in `dims` then: the two always hold the same sums."""
         buckets = self._buckets
-        if per_interval:
-            dims = (*dims, ("interval", str(int(interval))))
         out = []
         for dim, key in dims:
             k = (dim, key, interval)
@@ -159,6 +160,10 @@ class KpiBook:
             if acc is None:
                 acc = buckets[k] = Acc()
             out.append(acc)
+        if per_interval:
+            k = ("interval", str(int(interval)), interval)
+            if k not in buckets:
+                buckets[k] = out[dims.index(("all", "all"))]
         return tuple(out)
 
     def _targets(self, at: float, accs: tuple[Acc, ...], dims: Dims) -> tuple[Acc, ...]:
