@@ -363,6 +363,7 @@ class Simulation(AgentWorld):
             self._quiet_at = t  # the action's first command needs no second look
             action, arg = pop()
             action(arg)
+            self._quiet_at = None
             n += 1
             if progress is not None and n % report_every == 0:
                 progress(min(1.0, (clock.now - self.epoch) / span))
