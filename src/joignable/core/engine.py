@@ -100,7 +100,8 @@ class Engine(CenterState):
     # ------------------------------------------------------------ emit helpers
 
     def _emit(self, event_type: type[ev.Event], **fields: Any) -> None:
-        event = event_type(at=self.now, seq=self.seq + 1, **fields)
+        fields["at"], fields["seq"] = self.now, self.seq + 1  # a fresh dict: no merge
+        event = event_type(**fields)
         self.apply(event)
         self._out.append(event)
 
