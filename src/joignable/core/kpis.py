@@ -148,10 +148,11 @@ class KpiBook:
     def _accs(
         self, interval: float, dims: tuple[tuple[str, str], ...], per_interval: bool = True
     ) -> tuple[Acc, ...]:
-        """The accumulators of `dims` for `interval`, which count for the interval
-        itself too unless `per_interval` is False (a contact already booked there,
-        now learning its site). The interval's own bucket is the interval's "all"
-        bucket, in `dims` then: the two always hold the same sums."""
+        """The accumulators of `dims` for `interval`. Unless `per_interval` is
+        False (a contact already booked there, now learning its site), `dims`
+        holds ("all", "all") and what is booked counts for the interval itself
+        too: the interval's own bucket *is* its "all" bucket (the two would
+        always hold the same sums), so it is booked once."""
         buckets = self._buckets
         out = []
         for dim, key in dims:
