@@ -9,7 +9,14 @@ from hypothesis import strategies as st
 from joignable.core import commands as cmd
 from joignable.core.engine import Engine
 from joignable.core.kpis import KpiBook, KpiSettings
-from joignable.core.model import AgentSpec, Capacity, Channel, ContactSpec, QueueSpec
+from joignable.core.model import (
+    AgentSpec,
+    Capacity,
+    Channel,
+    ContactSpec,
+    OverflowAction,
+    QueueSpec,
+)
 
 from .engine_helpers import center
 from .test_engine_properties import build, run
@@ -182,3 +189,41 @@ def test_open_agent_time_from_running_sums_equals_a_visit_of_every_agent(
     total = sum(a.handling for a in visited.values()), sum(a.avail for a in visited.values())
     got = (from_sums["all"].handling, from_sums["all"].avail) if from_sums else (0.0, 0.0)
     assert got == pytest.approx(total, abs=1e-6)
+
+
+def test_a_callback_counts_once_and_its_handling_counts_in_aht() -> None:
+    """The caller leaves the line for a callback: the request is offered once,
+    reached when the callback is answered, and the callback's talk and wrap-up
+    are the request's handling time (per queue, channel and interval of the call)."""
+    e = Engine()
+    h = e.handle
+    queue = QueueSpec(
+        id="q", channels=frozenset({Channel.VOICE, Channel.CALLBACK}),
+        max_wait=60, on_max_wait=OverflowAction.CALLBACK, wrap_up=30,
+    )  # fmt: skip
+    log = h(cmd.ConfigureQueue(queue=queue), 0)
+    log += h(cmd.ConfigureAgent(agent=AgentSpec(id="a1")), 0)  # voice and callbacks
+    log += h(voice("c1", "alice"), 100)
+    log += h(cmd.Tick(), 160)  # max wait: c1 leaves for a callback, c1-cb waits in its place
+    log += h(cmd.LogIn(agent_id="a1"), 200)  # offered c1-cb at once
+    log += h(cmd.Accept(contact_id="c1-cb", agent_id="a1"), 203)
+    log += h(cmd.Complete(contact_id="c1-cb", agent_id="a1"), 283)  # talk 80 s
+    log += h(cmd.FinishWrapUp(contact_id="c1-cb", agent_id="a1"), 295)  # wrap 12 s
+    book = KpiBook(KpiSettings())
+    book.apply_all(log)
+    f = book.figures(400)["all"]
+    assert (f.offered, f.answered, f.callbacks) == (1, 0, 1)
+    assert (f.customers_tried, f.customers_reached, f.lost) == (1, 1, 0)
+    assert f.talk_time == pytest.approx(80) and f.aht == pytest.approx(92)
+    assert book.figures(400, by="channel")["voice"].aht == pytest.approx(92)
+    assert book.statistics()["open_contacts"] == 0
+    # a callback that fails after it was offered leaves no handling behind
+    log2 = log + h(voice("c2", "bob"), 400) + h(cmd.Tick(), 460)
+    log2 += h(cmd.Accept(contact_id="c2-cb", agent_id="a1"), 462)
+    log2 += h(cmd.Abandon(contact_id="c2-cb"), 470)  # the customer hangs up: wrap-up follows
+    log2 += h(cmd.FinishWrapUp(contact_id="c2-cb", agent_id="a1"), 475)
+    again = KpiBook(KpiSettings())
+    again.apply_all(log2)
+    g = again.figures(500)["all"]
+    assert (g.offered, g.callbacks, g.customers_reached) == (2, 2, 2)
+    assert g.aht == pytest.approx((92 + 8 + 5) / 2)

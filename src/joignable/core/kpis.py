@@ -94,6 +94,8 @@ class KpiBook:
         self._waiting_counts: dict[tuple[str, str], int] = {}  # per (dim, key)
         self._pending: dict[str, int] = {}  # customers with an open request: not lost (yet)
         self._callback_of: dict[str, str] = {}
+        # callbacks being handled → their request, already reached: booked in AHT
+        self._calling: dict[str, _Contact] = {}
         self._agent_time = AgentTime(self.settings.interval_s, self._accs)
         self._queue_sl: dict[str, float] = {}
         self._queue_site: dict[str, str] = {}
@@ -263,9 +265,9 @@ class KpiBook:
 
     def _accepted(self, e: ev.OfferAccepted) -> None:
         self._busy(e.agent_id, e.at, -1, 1)
-        origin = self._callback_of.get(e.contact_id)
+        origin = self._callback_of.pop(e.contact_id, None)
         if origin is not None:
-            self._called_back(origin, e.at)
+            self._called_back(origin, e.contact_id, e.at)
             return
         c = self._open.get(e.contact_id)
         if c is None:
@@ -285,21 +287,29 @@ class KpiBook:
             acc.waited += 1
             acc.reached.add(customer)
 
-    def _called_back(self, origin: str, at: float) -> None:
+    def _called_back(self, origin: str, callback: str, at: float) -> None:
+        """The callback was answered: the customer is reached, and its talk and
+        wrap-up are the request's handling time (booked at wrap-up)."""
         c = self._close(origin)
         if c is None:
             return
         for acc in self._targets(at, c.accs, c.dims):
             acc.reached.add(c.customer)
+        c.accepted, c.completed = at, None
+        self._calling[callback] = c
+
+    def _handling(self, contact_id: str) -> _Contact | None:
+        """The record of a contact being handled: a request, or a callback's."""
+        return self._open.get(contact_id) or self._calling.get(contact_id)
 
     def _completed(self, e: ev.ContactCompleted) -> None:  # talk → wrap-up: still handling
-        c = self._open.get(e.contact_id)
+        c = self._handling(e.contact_id)
         if c is not None:
             c.completed = e.at
 
     def _wrapped(self, e: ev.WrapUpFinished) -> None:
         self._busy(e.agent_id, e.at, 0, -1)
-        c = self._close(e.contact_id)
+        c = self._close(e.contact_id) or self._calling.pop(e.contact_id, None)
         if c is None or c.accepted is None or c.completed is None:
             return
         talk = c.completed - c.accepted
@@ -316,11 +326,12 @@ class KpiBook:
         self._busy(e.from_agent, e.at, 0, -1)
         if e.to_agent:
             self._busy(e.to_agent, e.at, 1, 0)
-        c = self._open.get(e.contact_id)
+        c = self._handling(e.contact_id)
         if c is not None:
             c.transferred = True
 
     def _ended(self, e: ev.ContactEnded) -> None:
+        self._calling.pop(e.contact_id, None)  # a callback that ended unfinished
         origin = self._callback_of.pop(e.contact_id, None)
         if origin is not None:  # the callback failed: the request ends, not reached
             self._close(origin)
