@@ -21,9 +21,9 @@ as fast as our 200 multi-skill agents: `pooled_equivalent_agents`, and
 `skill_split_cost_agents` = 200 − that. It is what the split costs a director
 who staffs the center.
 
-Measured (see docs/decisions/0012-multi-skill-quality.md): `asa_ratio` ≈ 1.33
-with 2–6 skills, the skill split costing ≈ 1.4 of 200 agents (0.7 %); the 1.15
-goal asks for less than ≈ 0.6 of an agent. A stand-alone model of the same
+Measured (see docs/decisions/0012-multi-skill-quality.md): `asa_ratio` ≈ 1.34
+with 2–6 skills, the skill split costing 1.1–1.6 of 200 agents (under 1 %); the
+1.15 goal asks for less than ≈ 0.6 of an agent. A stand-alone model of the same
 center (bench/multiskill_policies.py) tried every policy below without getting
 under 1.30; with 4–8 skills each (`--skills 4-8`) the same bench gives ≈ 1.10.
 
