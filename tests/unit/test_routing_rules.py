@@ -281,6 +281,34 @@ def test_transfer_to_queue_and_to_agent_keep_the_history() -> None:
     ]
 
 
+def test_a_declined_transfer_waits_in_a_line_whose_steps_widen_again() -> None:
+    """Answered, transferred to an agent who declines: the contact is back in its
+    queue at its place, and its routing steps and maximum wait run again from the
+    decline (like a move), instead of waiting for ever at the first step."""
+    steps = (RoutingStep(teams=frozenset({"A"})), RoutingStep(after=30))
+    c = Center(QueueSpec(id="q", steps=steps, max_wait=600, on_max_wait=OverflowAction.CLOSE))
+    c.agent("a1", team="A")
+    c.agent("b1", team="B")
+    c.call("c1")
+    assert c.offers() == [("c1", "a1")]
+    c.do(cmd.Accept(contact_id="c1", agent_id="a1"), at=1)
+    c.do(cmd.Transfer(contact_id="c1", agent_id="a1", to_agent="b1"), at=50)
+    c.do(cmd.SetNotReady(agent_id="a1"), at=50)
+    c.do(cmd.Reject(contact_id="c1", agent_id="b1"), at=52)
+    assert c.state("c1") is ContactState.WAITING  # team A only, and a1 is not ready
+    c.tick(81)
+    assert c.engine.contacts["c1"].step == 0  # 30 s counted from the decline
+    c.tick(82)
+    assert c.engine.contacts["c1"].step == 1
+    assert c.offers()[-1] == ("c1", "b1")  # anyone now (a new step clears the refusals)
+    c.do(cmd.Reject(contact_id="c1", agent_id="b1"), at=83)
+    c.do(cmd.SetNotReady(agent_id="b1"), at=83)
+    c.tick(651)
+    assert c.state("c1") is ContactState.WAITING
+    c.tick(652)  # the maximum wait runs again from the decline too
+    assert "c1" not in c.engine.contacts and c.engine.ended == {EndReason.CLOSED.value: 1}
+
+
 def test_standby_queue_overflows_waiting_contacts_and_stops_offers() -> None:
     q = QueueSpec(id="q", on_standby=OverflowAction.OVERFLOW, overflow_to="backup")
     c = Center(q, QueueSpec(id="backup"))

@@ -22,6 +22,7 @@ class Contact:
         "agent",
         "arrived_at",
         "channel",
+        "clocked",
         "customer",
         "deadline",
         "declined",
@@ -58,6 +59,7 @@ class Contact:
         self.seq = seq  # ...then sequence
         self.line = seq  # which line it stands in now (timers of an old line are void)
         self.since = at  # clock of the routing steps and maximum wait
+        self.clocked = True  # whether that clock runs (it stops once answered)
         self.state = ContactState.WAITING
         self.step = 0
         self.reqs: tuple[tuple[str, int], ...] = ()

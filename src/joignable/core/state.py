@@ -275,6 +275,7 @@ class CenterState:
         spec = qs.spec
         contact.reqs = contact.requirements(spec.steps[contact.step])
         qs.add(contact)
+        contact.clocked = True
         if contact.step + 1 < len(spec.steps):
             nxt = spec.steps[contact.step + 1]
             self._push(
@@ -328,6 +329,7 @@ class CenterState:
         # answered: the routing-step and maximum-wait clocks of its line stop for good
         # (a timer's condition must never come back true once it was popped without effect)
         contact.line = e.seq
+        contact.clocked = False
         agent.offered.discard(contact.id)
         agent.connected.add(contact.id)
         agent.missed = 0
@@ -348,7 +350,12 @@ class CenterState:
         contact.declined.add(agent.id)
         agent.missed += 1
         self._release(contact, agent)
-        self.queues[contact.queue].add(contact)  # same entry: back at its original place
+        if contact.clocked:
+            self.queues[contact.queue].add(contact)  # same entry: back at its original place
+        else:  # answered, then a direct transfer declined: a new line, in the same place,
+            contact.since = e.at  # whose steps and maximum wait run from now (like a move)
+            contact.line = e.seq
+            self._enter_line(contact)
 
     def _a_missed(self, e: ev.AgentMissedTooMany) -> None:
         self.agents[e.agent_id].missed = 0
