@@ -56,6 +56,7 @@ def test_compare_shows_both_and_the_difference() -> None:
     )
     assert result.exit_code == 0, result.output
     assert "B − A" in result.output and "reachability" in result.output
+    assert "voice: ASA (s)" in result.output and "chat: abandonment" in result.output
 
 
 @pytest.mark.slow

@@ -131,6 +131,8 @@ def compare_command(
     table.add_column(f"B: {sb.name}", justify="right")
     table.add_column("B − A", justify="right")
     for row in compare_reports(ra, rb):
+        if ":" in row.label and row.metric == "service_level":
+            table.add_section()  # each channel's figures apart from the overall ones
         table.add_row(
             row.label,
             fmt_ci(row.a, row.kind),

@@ -79,12 +79,30 @@ class Row:
         return float(self.b["mean"]) - float(self.a["mean"])
 
 
+#: Figures shown per channel below the overall ones: an ASA over every channel
+#: mixes seconds of a call with hours of an e-mail, so a measure that puts
+#: e-mail on standby must be read channel by channel.
+CHANNEL_FIGURES: tuple[tuple[str, str, str], ...] = (
+    ("service_level", "SL", "%"),
+    ("asa", "ASA (s)", "s"),
+    ("abandonment_rate", "abandonment", "%"),
+)
+
+
 def compare_reports(a: dict[str, Any], b: dict[str, Any]) -> list[Row]:
-    """The key figures of two reports, overall, with B − A."""
-    return [
+    """The key figures of two reports, overall then per channel, with B − A."""
+    rows = [
         Row(metric, label, kind, a["overall"].get(metric) or {}, b["overall"].get(metric) or {})
         for metric, label, kind in KEY_FIGURES
     ]
+    ca, cb = a.get("by_channel", {}), b.get("by_channel", {})
+    for channel in sorted(set(ca) | set(cb)):
+        fa, fb = ca.get(channel, {}), cb.get(channel, {})
+        rows += [
+            Row(metric, f"{channel}: {label}", kind, fa.get(metric) or {}, fb.get(metric) or {})
+            for metric, label, kind in CHANNEL_FIGURES
+        ]
+    return rows
 
 
 def fmt(value: float | None, kind: str, signed: bool = False) -> str:
