@@ -36,8 +36,8 @@ PROBES = {
     "admin": "root",
 }
 ROLE_OF = {"agent": "agent", "supervisor": "supervisor", "scoped supervisor": "supervisor"}
-#: FastAPI's own documentation routes, public by design
-BUILTIN_PUBLIC = {"/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"}
+#: FastAPI's own OpenAPI schema route, public by design (the docs pages are routers/docs.py)
+BUILTIN_PUBLIC = {"/openapi.json"}
 #: routes a scoped supervisor may not use even inside their scope
 SCOPED_FORBIDDEN = {("POST", "/api/supervisor/channels/{channel}/standby")}
 #: routes that end the credentials they are called with: probed with a fresh token

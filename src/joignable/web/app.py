@@ -45,6 +45,7 @@ from joignable.service.runner import CenterRunner, RunnerUnavailable
 from joignable.store import EventLog, StoreError
 from joignable.store.accounts import Accounts
 from joignable.web.auth import Auth, LoginRequired, User, require_role
+from joignable.web.routers import docs
 from joignable.web.state import STATIC_DIR, TEMPLATES_DIR, Services, Settings
 
 log = logging.getLogger(__name__)
@@ -121,10 +122,13 @@ def create_app(settings: Settings) -> FastAPI:
         "agent and supervisor actions. Authenticate with POST /api/auth/token, "
         "then send `Authorization: Bearer <token>`.",
         lifespan=lifespan,
+        docs_url=None,  # served without a CDN by routers/docs.py
+        redoc_url=None,  # ReDoc fetches its logo from a CDN: not offered
     )
     app.state.settings = settings
     app.state.services = None
     app.state.templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.assets_dir()), name="api-docs")
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for module in modules:
         router = getattr(module, "router", None)
