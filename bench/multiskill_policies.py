@@ -23,8 +23,10 @@ A policy is two choices:
   plus a non-work-conserving probe, `hold`: an agent with 6 skills leaves a
   contact waiting for up to 10 s so that it stays free for scarce skills.
 
-It also sweeps the number of skills per agent with the engine's policy, to show
-how the ratio depends on the skill split rather than on the router.
+It also measures, for the engine's policy, the share of all waiting that happens
+while some agent is idle (an agent free beside contacts of skills it lacks),
+and sweeps the number of skills per agent, to show how the ratio depends on the
+skill split rather than on the router.
 
     python bench/multiskill_policies.py [replications]
 
@@ -78,6 +80,8 @@ class Day:
         free, lines, skills = set(range(len(self.skills))), self.lines, self.skills
         heap: list[tuple[float, int, int]] = [(rng.expovariate(lam), 0, -1)]
         seq, waits, total = 0, 0, 0.0
+        waiting, last = 0, 0.0  # contacts in line; time of the previous event
+        self.wait_time = self.wait_beside_idle = 0.0  # contact-seconds waited (beside idle agents)
 
         def start(agent: int, now: float, handle: float) -> None:
             nonlocal seq
@@ -89,6 +93,10 @@ class Day:
 
         while heap:
             now, _, who = heapq.heappop(heap)
+            self.wait_time += waiting * (now - last)
+            if free:
+                self.wait_beside_idle += waiting * (now - last)
+            last = now
             if who == -1:  # an arrival
                 if now > end:
                     continue
@@ -105,6 +113,7 @@ class Day:
                     waits += 1
                 else:
                     lines[s].append((now, handle))
+                    waiting += 1
             elif who >= 0:  # an agent frees
                 free.add(who)
                 self.since[who] = now
@@ -124,6 +133,7 @@ class Day:
                     heapq.heappush(heap, (arrived + hold, seq, -2))  # look again then
                     continue
                 lines[s].popleft()
+                waiting -= 1
                 total += now - arrived
                 waits += 1
                 start(agent, now, handle)
@@ -187,6 +197,11 @@ def main() -> None:
         ratio = math.fsum(asa(skills, rates, r, a, c) for r in range(reps)) / pooled
         results[f"{a}/{c}"] = round(ratio, 3)
         print(f"{a:>15} / {c:<24} asa_ratio {ratio:.3f}", flush=True)
+    days = [Day(skills, rates, r) for r in range(reps)]
+    for day in days:
+        day.run("least_flexible", "oldest")
+    beside = math.fsum(d.wait_beside_idle for d in days) / math.fsum(d.wait_time for d in days)
+    print(f"least_flexible / oldest: {beside:.0%} of all waiting happens beside an idle agent")
     held = math.fsum(
         asa(skills, rates, r, "least_flexible", "oldest", hold=10.0) for r in range(reps)
     )
@@ -213,6 +228,7 @@ def main() -> None:
                 "best_ratio": results[best],
                 "engine_policy": results["least_flexible/oldest"],
                 "skills_per_agent_sweep": sweep,
+                "waiting_beside_idle_agents": round(beside, 3),
                 "goal": 1.15,
                 "wall_s": round(time.perf_counter() - t0, 1),
             }
