@@ -148,11 +148,8 @@ class AgentTime:
 
     def _switch(self, a: _Agent, category: str | None, at: float) -> None:
         """The agent's open segment ends at `at` (booked); one of `category` opens."""
-        self._book_agent_time(a, at)
-        self._count_open(a, -1)
-        a.category = category
-        a.since = at
-        self._count_open(a, +1)
+        self._close_segment(a, at)
+        self._open_segment(a, category, at)
 
     def _book_agent_time(self, a: _Agent, until: float) -> None:
         """Book the agent's open segment, from its start to `until`."""

@@ -229,11 +229,7 @@ class KpiBook:
         self._wait(c, +1)
         customer = c.customer
         self._pending[customer] = self._pending.get(customer, 0) + 1
-        channel = c.channel
-        for acc in self._targets(e.at, c.accs, c.dims):
-            acc.offered += 1
-            acc.volume[channel] = acc.volume.get(channel, 0) + 1
-            acc.tried.add(customer)
+        self._book_offered(e.at, c.accs, c.dims, c)
 
     def _offered(self, e: ev.ContactOffered) -> None:
         self._busy(e.agent_id, e.at, 1, 0)
@@ -256,12 +252,16 @@ class KpiBook:
             books = (site_dims, site_accs, c.dims + site_dims, c.accs + site_accs)
             self._site_books[key] = books
         c.site_dims, site_accs, c.dims, c.accs = books
+        self._book_offered(at, site_accs, c.site_dims, c)  # site dims learn of it now
+        return self._targets(at, c.accs, c.dims)
+
+    def _book_offered(self, at: float, accs: tuple[Acc, ...], dims: Dims, c: _Contact) -> None:
+        """Count `c` as offered (volume, customer who tried) under `dims`."""
         channel, customer = c.channel, c.customer
-        for acc in self._targets(at, site_accs, c.site_dims):  # site dims learn of it now
+        for acc in self._targets(at, accs, dims):
             acc.offered += 1
             acc.volume[channel] = acc.volume.get(channel, 0) + 1
             acc.tried.add(customer)
-        return self._targets(at, c.accs, c.dims)
 
     def _accepted(self, e: ev.OfferAccepted) -> None:
         self._busy(e.agent_id, e.at, -1, 1)
