@@ -132,6 +132,7 @@ def snapshot(engine: Engine) -> dict[str, Any]:
                 sorted(a.offered),
                 sorted(a.connected),
                 sorted(a.wrapping),
+                sorted(a.legs.items()),
                 a.missed,
                 dict(a.stamp),
                 sorted(a.indexed),
@@ -228,5 +229,9 @@ def check_offer(engine: Engine, event: ContactOffered) -> None:
 
 def lifecycle_ids(events: list[Event]) -> tuple[set[str], set[str]]:
     queued = {e.contact.id for e in events if isinstance(e, ContactQueued)}
-    ended = {e.contact_id for e in events if isinstance(e, ContactEnded | WrapUpFinished)}
+    ended = {
+        e.contact_id
+        for e in events
+        if isinstance(e, ContactEnded) or (isinstance(e, WrapUpFinished) and not e.leg)
+    }
     return queued, ended

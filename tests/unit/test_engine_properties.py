@@ -44,6 +44,7 @@ OPS = [
     "complete",
     "complete",
     "wrap",
+    "wrap_leg",
     "abandon",
     "transfer",
     "priority",
@@ -104,6 +105,13 @@ def build(engine: Engine, data: st.DataObject, n: int, now: float) -> tuple[cmd.
             return cmd.FinishWrapUp(
                 contact_id=x.id, agent_id=x.agent, code="ok", resolved=True
             ), now
+    if op == "wrap_leg":  # an agent closes its part of a contact it transferred
+        legs = sorted(
+            (a.id, leg.contact) for a in engine.agents.values() for leg in a.legs.values()
+        )
+        if legs:
+            aid, cid = legs[pick % len(legs)]
+            return cmd.FinishWrapUp(contact_id=cid, agent_id=aid, code="handed-on"), now
     if op == "abandon" and c is not None:
         return cmd.Abandon(contact_id=c.id), now
     if op == "transfer":

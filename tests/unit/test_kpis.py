@@ -227,3 +227,44 @@ def test_a_callback_counts_once_and_its_handling_counts_in_aht() -> None:
     g = again.figures(500)["all"]
     assert (g.offered, g.callbacks, g.customers_reached) == (2, 2, 2)
     assert g.aht == pytest.approx((92 + 8 + 5) / 2)
+
+
+def test_a_transferring_agents_wrap_up_is_handling_time_and_occupancy() -> None:
+    """a1 talks 50 s, transfers to a2 and wraps up its part for 6 s; a2 talks 40 s
+    and wraps up 10 s; a1's wrap-up of a second contact outlives that contact. The
+    contact's handling time holds both wrap-ups; a1 is handling until its own
+    wrap-up ends, not from the transfer."""
+    e, log = small_center()
+    h = e.handle
+    log += h(cmd.LogIn(agent_id="a1"), 0)
+    log += h(voice("c1", "alice"), 100)
+    log += h(cmd.Accept(contact_id="c1", agent_id="a1"), 100)
+    log += h(cmd.LogIn(agent_id="a2"), 120)
+    log += h(cmd.Transfer(contact_id="c1", agent_id="a1", to_agent="a2"), 150)  # talk 50 s
+    log += h(cmd.Accept(contact_id="c1", agent_id="a2"), 150)
+    log += h(cmd.FinishWrapUp(contact_id="c1", agent_id="a1", code="handed-on"), 156)
+    log += h(cmd.Complete(contact_id="c1", agent_id="a2"), 190)  # a2 talks 40 s
+    log += h(cmd.FinishWrapUp(contact_id="c1", agent_id="a2", resolved=True), 200)
+    book = KpiBook(KpiSettings())
+    book.apply_all(log)
+    f = book.figures(300)["all"]
+    assert (f.offered, f.answered, f.transfer_rate) == (1, 1, 1.0)
+    assert f.talk_time == pytest.approx(90)
+    assert f.aht == pytest.approx(90 + 6 + 10)
+    # a1: available 0-100, handling 100-156, available 156-300
+    # a2: available 120-150, handling 150-200, available 200-300
+    handling, avail = 56 + 50, (100 + 144) + (30 + 100)
+    assert f.occupancy == pytest.approx(handling / (handling + avail))
+    # a leg still open when the contact is booked is booked when it closes
+    log += h(voice("c2", "bob"), 300)  # a1 is offered it
+    log += h(cmd.Accept(contact_id="c2", agent_id="a1"), 300)
+    log += h(cmd.Transfer(contact_id="c2", agent_id="a1", to_agent="a2"), 310)
+    log += h(cmd.Accept(contact_id="c2", agent_id="a2"), 310)
+    log += h(cmd.Complete(contact_id="c2", agent_id="a2"), 314)  # talk 10 + 4 s
+    log += h(cmd.FinishWrapUp(contact_id="c2", agent_id="a2"), 315)  # c2 booked: wrap 1 s
+    tick = h(cmd.Tick(), 320)  # a1's wrap-up of c2 times out at 320 (10 s), booked alone
+    assert [(type(x).__name__, x.at) for x in tick] == [("WrapUpFinished", 320)]
+    again = KpiBook(KpiSettings())
+    again.apply_all(log + tick)
+    g = again.figures(400)["all"]
+    assert g.aht == pytest.approx((106 + (14 + 1 + 10)) / 2)

@@ -265,6 +265,8 @@ def test_transfer_to_queue_and_to_agent_keep_the_history() -> None:
     c.do(cmd.Transfer(contact_id="c1", agent_id="a1", to_queue="experts"), at=5)
     assert c.offers()[-1] == ("c1", "a2")
     c.do(cmd.Accept(contact_id="c1", agent_id="a2"), at=6)
+    assert c.engine.agents["a1"].activity == "wrap_up"  # its part, after the transfer
+    c.do(cmd.FinishWrapUp(contact_id="c1", agent_id="a1", code="handed-on"), at=7)
     c.do(cmd.Transfer(contact_id="c1", agent_id="a2", to_agent="a1"), at=8)
     contact = c.engine.contacts["c1"]
     assert contact.state is ContactState.OFFERED and contact.agent == "a1"
@@ -439,3 +441,51 @@ def test_removing_queues_and_agents_only_when_nothing_depends_on_them() -> None:
     assert [e.by for e in removed] == ["admin", "admin"]
     c.call("c2")  # the rest goes on: nobody left to answer, the contact waits
     assert c.waiting() == ["c2"]
+
+
+def test_a_transferring_agent_wraps_up_its_part_before_the_next_contact() -> None:
+    """After a transfer the agent keeps the contact's room for its own wrap-up
+    (the queue's wrap-up time): the next call waits for it, and gets it as soon
+    as it closes that wrap-up — or when the time runs out by itself."""
+    c = Center(QueueSpec(id="q", wrap_up=30), QueueSpec(id="experts", wrap_up=0))
+    c.agent("a1", queues=frozenset({"q"}))
+    c.agent("a2", queues=frozenset({"experts"}))
+    c.call("c1")
+    c.do(cmd.Accept(contact_id="c1", agent_id="a1"), at=1)
+    out = c.do(cmd.Transfer(contact_id="c1", agent_id="a1", to_queue="experts"), at=5)
+    transferred = next(e for e in out if isinstance(e, ev.ContactTransferred))
+    assert transferred.wrap_deadline == 35
+    a1 = c.engine.agents["a1"]
+    assert a1.activity == "wrap_up" and list(a1.legs) == [transferred.seq]
+    c.call("c2", at=6)
+    assert c.waiting() == ["c2"]  # a1 is wrapping up its part of c1
+    out = c.do(cmd.FinishWrapUp(contact_id="c1", agent_id="a1", code="handed-on"), at=9)
+    closed = out[0]
+    assert isinstance(closed, ev.WrapUpFinished) and closed.leg == transferred.seq
+    assert closed.code == "handed-on" and not closed.timed_out
+    assert c.offers()[-1] == ("c2", "a1") and not a1.legs
+    assert c.state("c1") is ContactState.OFFERED  # c1 went on to a2 meanwhile
+    # a second transfer: the time runs out by itself, even once the contact ended
+    c.do(cmd.Accept(contact_id="c2", agent_id="a1"), at=10)
+    c.do(cmd.Transfer(contact_id="c2", agent_id="a1", to_queue="experts"), at=12)
+    c.do(cmd.Abandon(contact_id="c2"), at=13)
+    assert "c2" not in c.engine.contacts and a1.activity == "wrap_up"
+    c.do(cmd.Accept(contact_id="c1", agent_id="a2"), at=14)
+    assert c.engine.next_deadline() == 42  # 12 + 30
+    out = c.tick(50)
+    assert [(type(e), e.at, e.timed_out, e.leg > 0) for e in out] == [
+        (ev.WrapUpFinished, 42, True, True)
+    ]
+    assert a1.activity == "available" and a1.holding == 0
+
+
+def test_no_wrap_up_after_a_transfer_from_a_queue_without_wrap_up() -> None:
+    c = Center(QueueSpec(id="q", wrap_up=0), QueueSpec(id="experts"))
+    c.agent("a1", queues=frozenset({"q"}))
+    c.call("c1")
+    c.do(cmd.Accept(contact_id="c1", agent_id="a1"), at=1)
+    out = c.do(cmd.Transfer(contact_id="c1", agent_id="a1", to_queue="experts"), at=5)
+    assert next(e for e in out if isinstance(e, ev.ContactTransferred)).wrap_deadline == 0
+    assert c.engine.agents["a1"].activity == "available"
+    with pytest.raises(cmd.CommandRejected):  # nothing left to wrap up
+        c.do(cmd.FinishWrapUp(contact_id="c1", agent_id="a1"), at=6)

@@ -36,7 +36,15 @@ from .lifecycle import (
 from .matching import IndexedRouter, Router, RoutingState
 from .model import Channel, ContactSpec, EndReason, OverflowAction, QueueSpec
 from .runtime import Agent, Contact, QueueState
-from .state import TIMER_OFFER, TIMER_STEP, TIMER_WRAP, CenterState, EngineStatistics, Timer
+from .state import (
+    TIMER_LEG,
+    TIMER_OFFER,
+    TIMER_STEP,
+    TIMER_WRAP,
+    CenterState,
+    EngineStatistics,
+    Timer,
+)
 
 __all__ = ["Engine", "EngineSettings", "EngineStatistics", "Timer"]
 
@@ -205,9 +213,12 @@ class Engine(CenterState):
             timer = heapq.heappop(timers)
             if not self._timer_live(timer):
                 continue
-            due, _, kind, contact_id, _, target = timer
-            c = self.contacts[contact_id]
+            due, _, kind, contact_id, token, target = timer
             self.now = max(start, due)  # an event happens when its timer was due
+            if kind == TIMER_LEG:
+                self._finish_leg(self.agents[contact_id], token, timed_out=True)
+                continue
+            c = self.contacts[contact_id]
             if kind == TIMER_OFFER:
                 self._decline(c, self.agents[c.agent], timed_out=True)
             elif kind == TIMER_WRAP:
@@ -375,6 +386,17 @@ class Engine(CenterState):
             self._route_agent(self.agents[c.agent_id])
 
     def _h_finish_wrap_up(self, c: cmd.FinishWrapUp) -> None:
+        agent = self._agent(c.agent_id)
+        contact = self.contacts.get(c.contact_id)
+        own = (
+            contact is not None
+            and contact.agent == agent.id
+            and contact.state is ContactState.WRAP_UP
+        )
+        leg = None if own else agent.leg_of(c.contact_id)
+        if leg is not None:  # its part of a contact it transferred
+            self._finish_leg(agent, leg.seq, code=c.code, resolved=c.resolved, by=c.by)
+            return
         contact = self._contact(c.contact_id)
         self._held_by(contact, c.agent_id, ContactState.WRAP_UP)
         self._emit(
@@ -387,12 +409,36 @@ class Engine(CenterState):
         )
         self._route_agent(self.agents[c.agent_id])
 
+    def _finish_leg(
+        self,
+        agent: Agent,
+        seq: int,
+        *,
+        code: str = "",
+        resolved: bool | None = None,
+        timed_out: bool = False,
+        by: str = "",
+    ) -> None:
+        self._emit(
+            ev.WrapUpFinished,
+            contact_id=agent.legs[seq].contact,
+            agent_id=agent.id,
+            code=code,
+            resolved=resolved,
+            timed_out=timed_out,
+            leg=seq,
+            by=by,
+        )
+        self._route_agent(agent)
+
     def _h_transfer(self, c: cmd.Transfer) -> None:
         contact = self._contact(c.contact_id)
         self._held_by(contact, c.agent_id, ContactState.CONNECTED)
         if bool(c.to_queue) == bool(c.to_agent):
             raise cmd.CommandRejected("a transfer names either a queue or an agent")
         agent = self.agents[c.agent_id]
+        wrap = self.queues[contact.queue].spec.wrap_up  # the agent wraps up its part
+        wrap_deadline = self.now + wrap if wrap > 0 else 0.0
         if c.to_queue:
             qs = self._queue(c.to_queue)
             if contact.channel not in qs.spec.channels:
@@ -402,6 +448,7 @@ class Engine(CenterState):
                 contact_id=contact.id,
                 from_agent=agent.id,
                 to_queue=c.to_queue,
+                wrap_deadline=wrap_deadline,
                 by=c.by,
             )
             self._route_contact(contact)
@@ -418,6 +465,7 @@ class Engine(CenterState):
                 from_agent=agent.id,
                 to_agent=target.id,
                 deadline=self.now + spec.offer_timeout,
+                wrap_deadline=wrap_deadline,
                 by=c.by,
             )
         self._route_agent(agent)

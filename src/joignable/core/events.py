@@ -154,23 +154,34 @@ class ContactCompleted(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WrapUpFinished(Event):
+    """The agent closed its wrap-up (with a code), or its time ran out.
+
+    `leg` > 0: the wrap-up of the agent's part of a contact that went on after
+    a transfer (the `seq` of that `ContactTransferred`); the contact goes on."""
+
     contact_id: str
     agent_id: str
     code: str = ""
     resolved: bool | None = None
     timed_out: bool = False
+    leg: int = 0
     by: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ContactTransferred(Event):
-    """A connected contact was sent to another queue (back in line) or agent."""
+    """A connected contact was sent to another queue (back in line) or agent.
+
+    `deadline`: the target agent's offer time-out (a transfer to an agent).
+    `wrap_deadline` > 0: the transferring agent wraps up its part until then,
+    keeping the contact's room (its queue's wrap-up time); 0: it is free at once."""
 
     contact_id: str
     from_agent: str
     to_queue: str = ""
     to_agent: str = ""
     deadline: float = 0.0
+    wrap_deadline: float = 0.0
     by: str = ""
 
 

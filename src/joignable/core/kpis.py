@@ -49,6 +49,7 @@ class _Contact:
         "entered",
         "id",
         "interval",
+        "leg_wrap",
         "line_keys",
         "queue",
         "resolved",
@@ -69,6 +70,7 @@ class _Contact:
         self.agent = ""
         self.resolved = False  # its waiting phase is over (answered or left)
         self.transferred = False
+        self.leg_wrap: float | None = 0.0  # transferring agents' wrap-up; None once booked
         self.site_dims: Dims = ()
         self.line_keys: Dims = ()  # the keys under which it is counted while waiting
         self.accs: tuple[Acc, ...] = ()  # where its figures are booked (cached)...
@@ -96,6 +98,7 @@ class KpiBook:
         self._callback_of: dict[str, str] = {}
         # callbacks being handled → their request, already reached: booked in AHT
         self._calling: dict[str, _Contact] = {}
+        self._legs: dict[int, tuple[_Contact | None, float]] = {}  # transfer seq -> (c, since)
         self._agent_time = AgentTime(self.settings.interval_s, self._accs)
         self._queue_sl: dict[str, float] = {}
         self._queue_site: dict[str, str] = {}
@@ -309,11 +312,15 @@ class KpiBook:
 
     def _wrapped(self, e: ev.WrapUpFinished) -> None:
         self._busy(e.agent_id, e.at, 0, -1)
+        if e.leg:
+            self._leg_wrapped(e.leg, e.at)
+            return
         c = self._close(e.contact_id) or self._calling.pop(e.contact_id, None)
         if c is None or c.accepted is None or c.completed is None:
             return
         talk = c.completed - c.accepted
-        wrap = e.at - c.completed
+        wrap = e.at - c.completed + (c.leg_wrap or 0.0)
+        c.leg_wrap = None  # booked: a transferring agent's wrap-up still open books alone
         transferred = c.transferred
         for acc in self._targets(e.at, c.accs, c.dims):
             acc.talk += talk
@@ -323,12 +330,29 @@ class KpiBook:
             acc.transfers += transferred
 
     def _transferred(self, e: ev.ContactTransferred) -> None:
-        self._busy(e.from_agent, e.at, 0, -1)
+        c = self._handling(e.contact_id)
+        if e.wrap_deadline > e.at:  # the agent wraps up its part: still handling
+            self._legs[e.seq] = (c, e.at)
+        else:
+            self._busy(e.from_agent, e.at, 0, -1)
         if e.to_agent:
             self._busy(e.to_agent, e.at, 1, 0)
-        c = self._handling(e.contact_id)
         if c is not None:
             c.transferred = True
+
+    def _leg_wrapped(self, seq: int, at: float) -> None:
+        """A transferring agent closed its part: that wrap-up is the contact's
+        handling time too — added to its own if not yet booked, else booked now.
+        (A contact that ended unanswered books no handling time: AHT is per
+        handled contact; the agent's time still counts in occupancy.)"""
+        c, since = self._legs.pop(seq, (None, at))
+        if c is None:
+            return
+        if c.leg_wrap is not None:
+            c.leg_wrap += at - since
+        elif c.completed is not None:
+            for acc in self._targets(at, c.accs, c.dims):
+                acc.wrap += at - since
 
     def _ended(self, e: ev.ContactEnded) -> None:
         self._calling.pop(e.contact_id, None)  # a callback that ended unfinished

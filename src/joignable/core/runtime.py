@@ -8,6 +8,7 @@ so that replaying the log rebuilds them exactly.
 from __future__ import annotations
 
 from bisect import bisect_left, insort
+from typing import NamedTuple
 
 from .lifecycle import ContactState, Presence, agent_activity
 from .model import AgentSpec, Channel, ContactSpec, QueueSpec, RoutingStep
@@ -86,6 +87,19 @@ class Contact:
 _NONE: frozenset[Channel] = frozenset()
 
 
+class Leg(NamedTuple):
+    """An agent's wrap-up of its part of a contact it transferred: the agent
+    keeps the contact's room until it closes it (or `deadline`), while the
+    contact goes on elsewhere — or has already ended."""
+
+    seq: int  # the ContactTransferred event's sequence: the leg's identity
+    contact: str
+    channel: Channel
+    queue: str
+    customer: str
+    deadline: float
+
+
 class Agent:
     __slots__ = (
         "budget",
@@ -98,6 +112,7 @@ class Agent:
         "keys",
         "languages",
         "last_offer",
+        "legs",
         "limits",
         "load",
         "missed",
@@ -123,6 +138,7 @@ class Agent:
         self.offered: set[str] = set()
         self.connected: set[str] = set()
         self.wrapping: set[str] = set()
+        self.legs: dict[int, Leg] = {}  # transfer seq -> wrap-up of a part handed on
         self.missed = 0
         self.last_offer = 0
         self.indexed: frozenset[Channel] = frozenset()
@@ -176,13 +192,19 @@ class Agent:
 
     @property
     def holding(self) -> int:
-        return len(self.offered) + len(self.connected) + len(self.wrapping)
+        return len(self.offered) + len(self.connected) + len(self.wrapping) + len(self.legs)
 
     @property
     def activity(self) -> str:
-        return agent_activity(
-            self.presence, len(self.offered), len(self.connected), len(self.wrapping)
-        ).value
+        wrapping = len(self.wrapping) + len(self.legs)
+        return agent_activity(self.presence, len(self.offered), len(self.connected), wrapping).value
+
+    def leg_of(self, contact_id: str) -> Leg | None:
+        """The oldest open wrap-up of this agent's part of `contact_id`, if any."""
+        for leg in self.legs.values():  # in transfer order
+            if leg.contact == contact_id:
+                return leg
+        return None
 
 
 def eligible(agent: Agent, contact: Contact, queue: QueueSpec) -> bool:

@@ -25,13 +25,14 @@ from .lifecycle import (
 )
 from .matching import IndexedRouter, Router, RoutingState
 from .model import Channel, EndReason, QueueSpec
-from .runtime import Agent, Contact, QueueState
+from .runtime import Agent, Contact, Leg, QueueState
 
 #: (due, stamp, kind, contact id, token, target step)
 Timer = tuple[float, int, int, str, int, int]
 
-# Timer kinds: offer time-out, wrap-up time-out, next routing step, maximum wait
-TIMER_OFFER, TIMER_WRAP, TIMER_STEP, TIMER_MAX_WAIT = 0, 1, 2, 3
+# Timer kinds: offer time-out, wrap-up time-out, next routing step, maximum wait,
+# wrap-up time-out of a transferring agent's part (its timer names the agent)
+TIMER_OFFER, TIMER_WRAP, TIMER_STEP, TIMER_MAX_WAIT, TIMER_LEG = 0, 1, 2, 3, 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +134,9 @@ class CenterState:
         """Whether a timer would still act. A timer's effect always makes its own
         condition false, so firing it late, or twice, changes nothing."""
         _, _, kind, contact_id, token, target = timer
+        if kind == TIMER_LEG:  # (contact_id is the agent's id here)
+            agent = self.agents.get(contact_id)
+            return agent is not None and token in agent.legs
         c = self.contacts.get(contact_id)
         if c is None:
             return False
@@ -372,8 +376,13 @@ class CenterState:
             self._push(e.deadline, TIMER_WRAP, contact.id, e.seq)
 
     def _a_wrapped(self, e: ev.WrapUpFinished) -> None:
-        contact = self.contacts[e.contact_id]
         agent = self.agents[e.agent_id]
+        if e.leg:  # the agent's part of a contact handed on: its room is free again
+            leg = agent.legs.pop(e.leg)
+            agent.release(leg.channel)
+            self._refresh(agent)
+            return
+        contact = self.contacts[e.contact_id]
         contact.state = next_contact_state(contact.state, ContactEvent.FINISH_WRAP_UP)
         self._release(contact, agent)
         self._forget(contact, EndReason.COMPLETED)
@@ -383,9 +392,17 @@ class CenterState:
         agent = self.agents[e.from_agent]
         contact.transfers += 1
         contact.declined.clear()
+        if e.wrap_deadline > e.at:  # the agent wraps up its part, keeping the room
+            agent.connected.discard(contact.id)
+            contact.agent = ""
+            agent.legs[e.seq] = Leg(
+                e.seq, contact.id, contact.channel, contact.queue, contact.customer, e.wrap_deadline
+            )
+            self._push(e.wrap_deadline, TIMER_LEG, agent.id, e.seq)
         if e.to_queue:
             contact.state = next_contact_state(contact.state, ContactEvent.TRANSFER_TO_QUEUE)
-            self._release(contact, agent)
+            if contact.agent:
+                self._release(contact, agent)
             contact.history.append((e.at, "transferred", e.to_queue))
             contact.queue = e.to_queue
             contact.entered = contact.since = e.at
@@ -394,7 +411,8 @@ class CenterState:
             self._enter_line(contact)
         else:
             contact.state = next_contact_state(contact.state, ContactEvent.TRANSFER_TO_AGENT)
-            self._release(contact, agent)
+            if contact.agent:
+                self._release(contact, agent)
             contact.history.append((e.at, "transferred", e.to_agent))
             self._hand_to(contact, self.agents[e.to_agent], e)
 

@@ -108,6 +108,8 @@ class ContactIndex:
         elif isinstance(event, ev.ContactCompleted):
             rec.state = "wrap_up"
         elif isinstance(event, ev.WrapUpFinished):
+            if event.leg:  # the transferring agent closed its part: noted, goes on
+                return
             rec.wrap_up_code, rec.resolved = event.code, event.resolved
             self._end(rec, "completed")
         elif isinstance(event, ev.ContactTransferred):

@@ -284,7 +284,7 @@ class LiveHub:
                     "state": state,
                     "reason": agent.reason,
                     "channels": [ch.value for ch, n in spec.capacity.limits if n > 0],
-                    "contacts": len(agent.offered) + len(agent.connected) + len(agent.wrapping),
+                    "contacts": agent.holding,
                 }
             )
         total = len(engine.agents)

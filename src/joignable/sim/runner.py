@@ -338,7 +338,8 @@ class Simulation(AgentWorld):
             self.info.pop(e.contact_id, None)
 
     def _on_wrapped(self, e: ev.WrapUpFinished) -> None:
-        self.info.pop(e.contact_id, None)
+        if not e.leg:
+            self.info.pop(e.contact_id, None)
 
     # ------------------------------------------------------------------- run
 

@@ -91,6 +91,7 @@ def agent_view(agent: Agent) -> dict[str, Any]:
         "offered": sorted(agent.offered),
         "connected": sorted(agent.connected),
         "wrapping": sorted(agent.wrapping),
+        "wrapping_transferred": sorted(leg.contact for leg in agent.legs.values()),
     }
 
 

@@ -151,9 +151,12 @@ async def wrap_up(
     user: User = Depends(actors),
     services: Services = Depends(get_services),
 ) -> dict[str, Any]:
-    """Finish wrap-up with a code and whether the request was resolved."""
-    agent_for(services, user, agent_id)
-    _contact(services, contact_id)
+    """Finish wrap-up with a code and whether the request was resolved — or the
+    wrap-up of the agent's part of a contact it transferred (`resolved` is then
+    the next agent's to say; it is recorded as given)."""
+    agent = agent_for(services, user, agent_id)
+    if agent.leg_of(contact_id) is None:
+        _contact(services, contact_id)
     body = body or WrapUpIn()
     command = cmd.FinishWrapUp(
         contact_id=contact_id,

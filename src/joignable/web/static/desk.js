@@ -35,6 +35,7 @@
     reject: (c) => call(`${base}/offers/${enc(c)}/reject`),
     complete: (c) => call(`${base}/contacts/${enc(c)}/complete`),
     wrapUp: (c, code, resolved) => call(`${base}/contacts/${enc(c)}/wrap-up`, { code, resolved }),
+    transfer: (c, target) => call(`${base}/contacts/${enc(c)}/transfer`, target),
   };
   function toast(text, bad) {
     const t = $("#toast");
@@ -60,12 +61,14 @@
     return b;
   }
 
-  const cards = new Map(); // contact id -> card; kept while the stage is the same
+  const cards = new Map(); // contact id/stage/leg -> card; kept while it stays
   function card(c) {
-    const key = `${c.id}/${c.stage}`;
+    const key = `${c.id}/${c.stage}/${c.leg || 0}`;
     if (cards.has(key)) return cards.get(key);
     const node = el("div", { class: `contact-card ${c.stage}`, "data-contact": c.id, "data-stage": c.stage });
-    const title = { offered: "Incoming", connected: "In conversation", wrap_up: "Wrap-up" }[c.stage];
+    if (c.leg) node.dataset.leg = String(c.leg);
+    const title = c.leg ? "Wrap-up after transfer"
+      : { offered: "Incoming", connected: "In conversation", wrap_up: "Wrap-up" }[c.stage];
     node.append(el("div", { class: "title" }, `${title}: ${c.channel} · ${c.queue}`));
     node.append(el("div", { class: "meta" }));
     const buttons = el("div", { class: "row-buttons" });
@@ -74,15 +77,39 @@
       buttons.append(button("Reject", "secondary", () => act("Reject", () => API.reject(c.id))));
     } else if (c.stage === "connected") {
       buttons.append(button("Complete", "", () => act("Complete", () => API.complete(c.id))));
+      const target = el("select", { "aria-label": "transfer to", class: "transfer-target" });
+      buttons.append(target, button("Transfer", "secondary", () => {
+        const [kind, id] = (target.value || ":").split(":");
+        if (!id) { toast("Transfer: choose a queue or a colleague", true); return; }
+        act("Transfer", () => API.transfer(c.id, kind === "queue" ? { to_queue: id } : { to_agent: id }));
+      }));
     } else {
       const select = el("select", { "aria-label": "wrap-up code" }, ...codes.map((k) => el("option", { value: k }, k)));
-      const resolved = el("input", { type: "checkbox", id: `res-${c.id}`, checked: "" });
-      buttons.append(select, el("label", { for: `res-${c.id}` }, resolved, " resolved"),
-        button("Finish wrap-up", "ok", () => act("Wrap-up", () => API.wrapUp(c.id, select.value, resolved.checked))));
+      if (c.leg) {  // its part of a contact handed on: the next agent says whether it is resolved
+        buttons.append(select, button("Finish wrap-up", "ok", () => act("Wrap-up", () => API.wrapUp(c.id, select.value, null))));
+      } else {
+        const resolved = el("input", { type: "checkbox", id: `res-${c.id}`, checked: "" });
+        buttons.append(select, el("label", { for: `res-${c.id}` }, resolved, " resolved"),
+          button("Finish wrap-up", "ok", () => act("Wrap-up", () => API.wrapUp(c.id, select.value, resolved.checked))));
+      }
     }
     node.append(buttons);
     cards.set(key, node);
     return node;
+  }
+
+  // The transfer targets change while the conversation goes on (colleagues get
+  // ready or busy): refresh the options, keeping the choice when still offered.
+  function fillTargets(select, targets) {
+    const options = [["", "transfer to…"],
+      ...targets.queues.map((q) => [`queue:${q}`, `queue ${q}`]),
+      ...targets.agents.map((a) => [`agent:${a}`, `agent ${a}`])];
+    const wanted = options.map((o) => o[0]).join("\n");
+    if (select.dataset.options === wanted) return;
+    const chosen = select.value;
+    select.replaceChildren(...options.map(([value, label]) => el("option", { value }, label)));
+    select.value = options.some((o) => o[0] === chosen) ? chosen : "";
+    select.dataset.options = wanted;
   }
 
   function render(msg) {
@@ -99,10 +126,12 @@
     const box = $("#contacts");
     const live = new Set();
     const nodes = msg.contacts.map((c) => {
-      live.add(`${c.id}/${c.stage}`);
+      live.add(`${c.id}/${c.stage}/${c.leg || 0}`);
       const n = card(c);
-      const meta = [c.customer && `customer ${c.customer}`, `waited ${Math.round(c.waited)} s`, c.priority && `priority ${c.priority}`,
-        c.stage === "offered" && c.remaining !== null && `answer within ${Math.round(c.remaining)} s`].filter(Boolean).join(" · ");
+      if (c.transfer) fillTargets(n.querySelector(".transfer-target"), c.transfer);
+      const meta = [c.customer && `customer ${c.customer}`, !c.leg && `waited ${Math.round(c.waited)} s`, c.priority && `priority ${c.priority}`,
+        c.stage === "offered" && c.remaining !== null && `answer within ${Math.round(c.remaining)} s`,
+        c.leg && `transferred · closes by itself in ${Math.round(c.remaining)} s`].filter(Boolean).join(" · ");
       n.querySelector(".meta").textContent = meta;
       return n;
     });
