@@ -191,6 +191,7 @@ def main() -> None:
                 "skill_split_cost_agents": None if eq is None else round(AGENTS - eq, 2),
                 "erlang_c_asa_ratio_one_agent_fewer": round(one_fewer.asa / theory.asa, 4),
                 "goal": 1.15,
+                "goal_met": ours / pooled <= 1.15,
                 "wall_s": round(wall, 2),
             }
         )
