@@ -77,9 +77,12 @@ class QueueRules(_Strict):
             )
             for s in self.steps
         )
+        channels = set(self.channels)
+        if OverflowAction.CALLBACK in (self.on_max_wait, self.on_standby):
+            channels.add(Channel.CALLBACK)  # a queue that calls back takes its callbacks
         return QueueSpec(
             id=queue_id,
-            channels=frozenset(self.channels),
+            channels=frozenset(channels),
             steps=steps,
             strategy=self.strategy,
             aging_per_s=self.aging_per_s,

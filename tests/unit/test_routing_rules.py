@@ -489,3 +489,51 @@ def test_no_wrap_up_after_a_transfer_from_a_queue_without_wrap_up() -> None:
     assert c.engine.agents["a1"].activity == "available"
     with pytest.raises(cmd.CommandRejected):  # nothing left to wrap up
         c.do(cmd.FinishWrapUp(contact_id="c1", agent_id="a1"), at=6)
+
+
+def test_a_callback_waits_until_made_and_is_never_promised_again() -> None:
+    """Max wait → callback: the callback waits in the same queue for an agent who
+    takes calls (callbacks follow voice in a configured capacity); when the
+    maximum wait passes again it keeps its place — it is not re-promised."""
+    queue = QueueSpec(
+        id="q", channels=frozenset({Channel.VOICE}), max_wait=60,
+        on_max_wait=OverflowAction.CALLBACK,
+    )  # fmt: skip
+    from joignable.queue_schema import QueueRules
+
+    rules = QueueRules(channels=[Channel.VOICE], max_wait=60, on_max_wait=OverflowAction.CALLBACK)
+    assert rules.spec("q").channels == {Channel.VOICE, Channel.CALLBACK}
+    c = Center(rules.spec("q"))
+    c.call("c1", at=0)
+    c.tick(61)
+    assert list(c.engine.contacts) == ["c1-cb"] and c.waiting() == ["c1-cb"]
+    out = c.tick(200)
+    assert [(type(e), e.action) for e in out] == [(ev.MaxWaitPassed, "callback")]
+    assert c.waiting() == ["c1-cb"] and c.engine.next_deadline() is None
+    c.tick(2000)
+    assert list(c.engine.contacts) == ["c1-cb"]  # still one promise, still waiting
+    c.agent("a1", capacity=Capacity.configured({Channel.VOICE: 1}))
+    assert c.offers() == [("c1-cb", "a1")]
+    # a queue that cannot take callbacks keeps the caller waiting, not lost
+    d = Center(queue)
+    d.call("c1", at=0)
+    out = d.tick(61)
+    assert [type(e) for e in out] == [ev.MaxWaitPassed] and d.waiting() == ["c1"]
+
+
+def test_overflow_to_a_queue_that_cannot_take_the_contact_keeps_it_in_line() -> None:
+    c = Center(
+        QueueSpec(
+            id="q", max_wait=30, on_max_wait=OverflowAction.OVERFLOW, overflow_to="chat-only"
+        ),
+        QueueSpec(id="chat-only", channels=frozenset({Channel.CHAT})),
+    )
+    c.call("c1", at=0)
+    out = c.tick(31)
+    assert [(type(e), e.action) for e in out] == [(ev.MaxWaitPassed, "overflow")]
+    assert c.waiting() == ["c1"] and c.engine.contacts["c1"].history[-1][1:] == (
+        "max_wait",
+        "overflow",
+    )
+    c.agent("a1")
+    assert c.offers() == [("c1", "a1")]

@@ -173,13 +173,14 @@ class Engine(CenterState):
     def _leave_line(self, contact: Contact, action: OverflowAction, reason: str) -> None:
         """Apply a queue's max-wait or standby action to a waiting contact."""
         qs = self.queues[contact.queue]
-        if action is OverflowAction.KEEP:
+        if not self._can_leave(contact, qs, action):  # it keeps its place rather than be lost
+            if reason == "max_wait" and not contact.overdue:
+                self._emit(ev.MaxWaitPassed, contact_id=contact.id, action=action.value)
             return
         if action is OverflowAction.OVERFLOW:
-            target = qs.spec.overflow_to
-            if target and target in self.queues and target != contact.queue:
-                self._emit(ev.ContactMoved, contact_id=contact.id, queue_id=target, reason=reason)
-                self._route_contact(contact)
+            target = qs.spec.overflow_to or ""
+            self._emit(ev.ContactMoved, contact_id=contact.id, queue_id=target, reason=reason)
+            self._route_contact(contact)
             return
         if action is OverflowAction.CALLBACK:
             spec = contact.spec
@@ -205,6 +206,22 @@ class Engine(CenterState):
             contact_id=contact.id,
             reason=reason_map.get(action, EndReason.CLOSED),
         )
+
+    def _can_leave(self, contact: Contact, qs: QueueState, action: OverflowAction) -> bool:
+        """Whether `action` can take the contact out of its line: `keep` never;
+        overflow to an existing other queue taking its channel; a callback from a
+        queue taking callbacks, and never of a callback (a promise is not
+        promised again)."""
+        if action is OverflowAction.KEEP:
+            return False
+        if action is OverflowAction.OVERFLOW:
+            target = self.queues.get(qs.spec.overflow_to or "")
+            return (
+                target is not None and target is not qs and contact.channel in target.spec.channels
+            )
+        if action is OverflowAction.CALLBACK:
+            return contact.channel is not Channel.CALLBACK and Channel.CALLBACK in qs.spec.channels
+        return True
 
     def _fire_timers(self, now: float) -> None:
         timers = self._timers

@@ -195,6 +195,16 @@ class ContactMoved(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MaxWaitPassed(Event):
+    """The queue's maximum wait passed and its action could not apply (`keep`,
+    a callback already promised, no queue taking it to overflow to): the
+    contact keeps its place and waits on; its line's maximum wait is spent."""
+
+    contact_id: str
+    action: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ContactPriorityChanged(Event):
     contact_id: str
     priority: int
@@ -233,6 +243,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         WrapUpFinished,
         ContactTransferred,
         ContactMoved,
+        MaxWaitPassed,
         ContactPriorityChanged,
         ContactEnded,
     )

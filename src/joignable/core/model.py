@@ -100,6 +100,16 @@ class Capacity:
         return cls(tuple(sorted(limits.items())), budget)
 
     @classmethod
+    def configured(cls, limits: dict[Channel, int]) -> Capacity:
+        """A configured capacity: channels not named are not served, except
+        callbacks, which follow voice unless named (who takes calls makes
+        callbacks — the calls a queue promised when its line was too long)."""
+        limits = dict(limits)
+        if Channel.VOICE in limits and Channel.CALLBACK not in limits:
+            limits[Channel.CALLBACK] = limits[Channel.VOICE]
+        return cls.of(limits)
+
+    @classmethod
     def only(cls, *channels: Channel) -> Capacity:
         """Default limits restricted to the given channels."""
         return cls.of({ch: DEFAULT_LIMITS[ch] for ch in channels})

@@ -34,6 +34,7 @@ class Contact:
         "language",
         "line",
         "offer_seq",
+        "overdue",
         "priority",
         "queue",
         "reqs",
@@ -61,6 +62,7 @@ class Contact:
         self.line = seq  # which line it stands in now (timers of an old line are void)
         self.since = at  # clock of the routing steps and maximum wait
         self.clocked = True  # whether that clock runs (it stops once answered)
+        self.overdue = False  # its line's maximum wait passed with no action possible
         self.state = ContactState.WAITING
         self.step = 0
         self.reqs: tuple[tuple[str, int], ...] = ()

@@ -150,7 +150,7 @@ class CenterState:
                 and c.step + 1 == target
                 and c.state in (ContactState.WAITING, ContactState.OFFERED)
             )
-        return c.line == token and c.state is ContactState.WAITING
+        return c.line == token and c.state is ContactState.WAITING and not c.overdue
 
     def pending_timers(self) -> list[Timer]:
         """The timers that would still act, in firing order."""
@@ -179,6 +179,7 @@ class CenterState:
             ev.WrapUpFinished: self._a_wrapped,
             ev.ContactTransferred: self._a_transferred,
             ev.ContactMoved: self._a_moved,
+            ev.MaxWaitPassed: self._a_overdue,
             ev.ContactPriorityChanged: self._a_priority,
             ev.ContactEnded: self._a_ended,
         }
@@ -280,6 +281,7 @@ class CenterState:
         contact.reqs = contact.requirements(spec.steps[contact.step])
         qs.add(contact)
         contact.clocked = True
+        contact.overdue = False
         if contact.step + 1 < len(spec.steps):
             nxt = spec.steps[contact.step + 1]
             self._push(
@@ -426,6 +428,11 @@ class CenterState:
         contact.line = e.seq
         contact.step = 0
         self._enter_line(contact)
+
+    def _a_overdue(self, e: ev.MaxWaitPassed) -> None:
+        contact = self.contacts[e.contact_id]
+        contact.overdue = True
+        contact.history.append((e.at, "max_wait", e.action))
 
     def _a_priority(self, e: ev.ContactPriorityChanged) -> None:
         contact = self.contacts[e.contact_id]

@@ -357,7 +357,7 @@ def queue_spec(q: Queue, *, standby: bool = False) -> QueueSpec:
 
 def agent_spec(a: Agent) -> AgentSpec:
     """The core's spec of a configured agent."""
-    capacity = Capacity.of(dict(a.capacity)) if a.capacity is not None else Capacity()
+    capacity = Capacity.configured(dict(a.capacity)) if a.capacity is not None else Capacity()
     return AgentSpec(
         id=a.id,
         name=a.name,

@@ -176,8 +176,6 @@ class AgentGroupModel(_Strict):
 
     def build(self, agent_id: str, capacity: dict[Channel, int] | None = None) -> AgentSpec:
         limits = dict(capacity if capacity is not None else self.capacity or DEFAULT_LIMITS)
-        if Channel.VOICE in limits and Channel.CALLBACK not in limits:
-            limits[Channel.CALLBACK] = limits[Channel.VOICE]  # who takes calls makes callbacks
         return AgentSpec(
             id=agent_id,
             name=agent_id,
@@ -187,7 +185,7 @@ class AgentGroupModel(_Strict):
             site=self.site,
             outsourcer=self.outsourcer,
             queues=frozenset(self.queues),
-            capacity=Capacity.of(limits),
+            capacity=Capacity.configured(limits),
         )
 
 
