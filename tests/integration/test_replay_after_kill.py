@@ -87,3 +87,15 @@ def test_replay_of_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["replay", "--db", str(tmp_path / "nope.db")])
     assert result.exit_code == 2
     assert "no database file" in result.output
+
+
+def test_replay_of_another_tenant_says_which_the_file_holds(tmp_path: Path) -> None:
+    """The demo writes tenant "demo": replaying the default tenant of its file
+    must not print an empty center as if nothing had happened."""
+    db = tmp_path / "center.db"
+    run_and_kill(db, 3, acks_wanted=40)
+    result = CliRunner().invoke(app, ["replay", "--db", str(db), "--tenant", "elsewhere"])
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())  # Rich wraps long lines
+    assert "no events for tenant 'elsewhere'" in said
+    assert "it holds: default (" in said and "--tenant default" in said

@@ -38,9 +38,17 @@ def replay(
     try:
         with EventLog.open(db, tenant=tenant, create=False) as log:
             engine = rebuild(log)
+            others = {} if log.last_seq() else log.tenants()
     except (StoreError, DecodeError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
+    if others:  # nothing under this tenant, but the file holds other centers
+        held = ", ".join(f"{name} ({n} events)" for name, n in others.items())
+        console.print(
+            f"[red]error:[/red] no events for tenant {tenant!r} in {db}; it holds: {held}. "
+            f"Run with --tenant {next(iter(others))}"
+        )
+        raise typer.Exit(2)
     stats = engine.statistics()
     console.print(
         f"replayed {stats.seq} events; {stats.contacts_in_progress} contacts in progress; "

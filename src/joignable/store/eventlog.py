@@ -302,6 +302,14 @@ class EventLog:
         with _store_errors("counting events"), self._connection() as conn:
             return int(conn.execute(query).scalar_one())
 
+    def tenants(self) -> dict[str, int]:
+        """Every center (tenant) this database holds events for, with its count."""
+        self._check_open()
+        t = events_table.c
+        query = select(t.tenant, func.count()).group_by(t.tenant).order_by(t.tenant)
+        with _store_errors("listing tenants"), self._connection() as conn:
+            return {str(name): int(n) for name, n in conn.execute(query)}
+
     def _max_seq(self, conn: Connection) -> int:
         query = select(func.max(events_table.c.seq)).where(events_table.c.tenant == self._tenant)
         value = conn.execute(query).scalar_one()
