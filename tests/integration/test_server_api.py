@@ -108,6 +108,20 @@ def test_supervisor_actions(server: Server) -> None:
     )
     assert moved["agent"]["site"] == "lyon" and moved["agent"]["capacity"]["voice"] == 1
     assert moved["events"][0]["event"] == "AgentConfigured" and moved["events"][0]["by"] == "sup"
+    # skills: a level set, a skill taken away, the others kept
+    before = ok(root.get("/api/agents/p01"))["skills"]
+    assert before == {"billing": 3, "support": 2}
+    moved = ok(
+        sup.post("/api/supervisor/agents/p01/move", json={"skills": {"billing": 8, "support": 0}})
+    )
+    assert moved["agent"]["skills"] == {"billing": 8}
+    assert (
+        sup.post("/api/supervisor/agents/p01/move", json={"skills": {"nope": 3}}).status_code == 404
+    )
+    assert (
+        sup.post("/api/supervisor/agents/p01/move", json={"skills": {"billing": 11}}).status_code
+        == 422
+    )
 
     ok(sup.post("/api/supervisor/queues/chat/standby", json={"standby": True}))
     assert ok(root.get("/api/queues/chat"))["standby"] is True

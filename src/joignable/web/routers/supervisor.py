@@ -1,4 +1,4 @@
-"""Supervisor actions: move an agent (channels, queues, site, team), put a
+"""Supervisor actions: move an agent (channels, queues, site, team, skills), put a
 queue or a channel on standby, change a contact's priority, log an agent out.
 
 Why separate from configuration: these are live moves during the day, made
@@ -38,16 +38,14 @@ class MoveIn(BaseModel):
     queues: list[Id] | None = None
     site: Id | None = None
     team: Id | None = None
+    #: levels to set (1..10), or 0 to take a skill away; skills not named are kept
+    skills: dict[Id, Annotated[int, Field(ge=0, le=10)]] | None = None
 
     @model_validator(mode="after")
     def _something(self) -> MoveIn:
-        if (
-            self.capacity is None
-            and self.queues is None
-            and self.site is None
-            and self.team is None
-        ):
-            raise ValueError("give at least one of capacity, queues, site, team")
+        fields = (self.capacity, self.queues, self.site, self.team, self.skills)
+        if all(f is None for f in fields):
+            raise ValueError("give at least one of capacity, queues, site, team, skills")
         return self
 
 
@@ -68,13 +66,14 @@ async def move_agent(
     user: User = Depends(supervisors),
     services: Services = Depends(get_services),
 ) -> dict[str, Any]:
-    """Move an agent to other channels (capacity), queues, site or team, live."""
+    """Move an agent to other channels (capacity), queues, site or team, or change
+    its skills (`{"billing": 7, "support": 0}`: level 7, support taken away), live."""
     agent = agent_for(services, user, agent_id)
     engine = services.runner.engine
     config = services.configurator.current
     spec = agent.spec
     if body.capacity is not None:
-        spec = replace(spec, capacity=Capacity.of(dict(body.capacity)))
+        spec = replace(spec, capacity=Capacity.configured(dict(body.capacity)))
     if body.queues is not None:
         unknown = [q for q in body.queues if q not in engine.queues]
         if unknown:
@@ -90,6 +89,17 @@ async def move_agent(
         if body.team not in {t.id for t in config.teams}:
             raise HTTPException(404, f"no team {body.team!r}")
         spec = replace(spec, team=body.team)
+    if body.skills is not None:
+        unknown = [name for name in body.skills if name not in config.skills]
+        if unknown:
+            raise HTTPException(404, f"no skill {unknown[0]!r} in the configuration")
+        skills = dict(spec.skills)
+        for name, level in body.skills.items():
+            if level:
+                skills[name] = level
+            else:
+                skills.pop(name, None)
+        spec = replace(spec, skills=tuple(sorted(skills.items())))
     if not user.may_see_agent(spec):
         raise forbidden(f"moving agent {agent_id} there")
     result = await run(services, cmd.ConfigureAgent(agent=spec, by=user.name))
