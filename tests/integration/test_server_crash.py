@@ -1,5 +1,5 @@
 """`joignable serve` killed with SIGKILL under load, then restarted on the same
-SQLite file: every acknowledged contact is there, waiting contacts are back in
+database (a SQLite file, and a PostgreSQL database): every acknowledged contact is there, waiting contacts are back in
 their original order, agents' states are restored, and retrying the requests
 that were in flight with their idempotency keys creates no duplicate."""
 
@@ -58,8 +58,15 @@ def _agents(client: httpx.Client) -> dict[str, Any]:
     return {a["id"]: {k: a[k] for k in keep} for a in client.get("/api/agents").json()}
 
 
-def test_sigkill_under_load_then_restart(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'crash.db'}"
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def crash_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'crash.db'}"
+    return str(request.getfixturevalue("postgres_database_url"))
+
+
+def test_sigkill_under_load_then_restart(tmp_path: Path, crash_db: str) -> None:
+    db = crash_db
     add_users(db)
     log = tmp_path / "serve.log"
     port = free_port()

@@ -1,5 +1,6 @@
-"""The single writer on a real SQLite event log: group commit, refusals,
-timers (manual and real clock), subscribers, recovery, store failure."""
+"""The single writer on a real event log (SQLite; group commit and restart on
+PostgreSQL too): group commit, refusals, timers (manual and real clock),
+subscribers, recovery, store failure."""
 
 from __future__ import annotations
 
@@ -29,13 +30,20 @@ def _setup(offer_timeout: float = 5.0) -> list[cmd.Command]:
     ]
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def log_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "a.db")
+    return str(request.getfixturevalue("postgres_database_url"))
+
+
 def _contact(i: int) -> cmd.AddContact:
     return cmd.AddContact(contact=ContactSpec(id=f"c{i}", channel=Channel.VOICE, queue="q"))
 
 
-def test_concurrent_commands_are_group_committed(tmp_path: Path) -> None:
+def test_concurrent_commands_are_group_committed(log_url: str) -> None:
     async def main() -> None:
-        with EventLog.open(str(tmp_path / "a.db")) as log:
+        with EventLog.open(log_url) as log:
             runner = CenterRunner(log, ManualClock())
             await runner.start()
             for c in _setup():
@@ -118,9 +126,9 @@ def test_time_outs_fire_on_the_manual_clock_and_by_themselves(tmp_path: Path) ->
     asyncio.run(main())
 
 
-def test_restart_rebuilds_engine_and_read_models(tmp_path: Path) -> None:
+def test_restart_rebuilds_engine_and_read_models(log_url: str) -> None:
     async def main() -> None:
-        with EventLog.open(str(tmp_path / "a.db")) as log:
+        with EventLog.open(log_url) as log:
             runner = CenterRunner(log, ManualClock())
             await runner.start()
             for c in _setup():
@@ -132,7 +140,7 @@ def test_restart_rebuilds_engine_and_read_models(tmp_path: Path) -> None:
             await runner.submit(cmd.SetNotReady(agent_id="a", reason="lunch"))
             order = [e[3] for e in runner.engine.queues["q"].waiting]
             await runner.stop()
-        with EventLog.open(str(tmp_path / "a.db")) as log:
+        with EventLog.open(log_url) as log:
             index = ContactIndex()
             runner = CenterRunner(log, ManualClock(), read_models=[index])
             await runner.start()
