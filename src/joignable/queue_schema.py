@@ -46,10 +46,13 @@ class StepRules(_Strict):
 
 class QueueRules(_Strict):
     """How a queue routes: channels, strategy, priority aging, service-level
-    target, maximum wait and standby actions, offer and wrap-up time-outs, steps."""
+    target, maximum wait and standby actions, offer and wrap-up time-outs, steps;
+    and the site and/or outsourcer it belongs to (a queue dedicated to an
+    outsourcer's contract), under which its waiting and unanswered contacts count."""
 
     channels: list[Channel] = Field(min_length=1)
-    site: str | None = None
+    site: str | None = None  # the site it belongs to: its waiting and unanswered contacts
+    outsourcer: str | None = None  # the outsourcer whose contract it serves: the same
     strategy: Strategy = Strategy.LONGEST_IDLE
     aging_per_s: float = Field(0.0, ge=0, le=100)
     sl_seconds: float = Field(20.0, gt=0, le=86400)
@@ -96,4 +99,5 @@ class QueueRules(_Strict):
             wrap_up=self.wrap_up,
             standby=standby,
             site=self.site,
+            outsourcer=self.outsourcer,
         )

@@ -15,7 +15,7 @@ from joignable.cli import app as cli_app
 from joignable.core import commands as cmd
 from joignable.core.model import Channel, ContactSpec
 from joignable.service.clock import ManualClock
-from joignable.service.config import ConfigError, load, parse
+from joignable.service.config import ConfigError, load, parse, queue_spec
 from joignable.service.configurator import Configurator
 from joignable.service.runner import CenterRunner
 from joignable.store import EventLog
@@ -51,6 +51,14 @@ def test_the_example_center_is_valid() -> None:
     assert len(config.agents) == 30
     assert {a.site for a in config.agents} == {"paris", "lyon", None}
     assert {a.outsourcer for a in config.agents} == {None, "acme"}
+    # acme's e-mail contract: its queue is acme's in the core too (figures, alerts)
+    places = {q.id: (queue_spec(q).site, queue_spec(q).outsourcer) for q in config.queues}
+    assert places == {
+        "voice": (None, None),
+        "voice@lyon": ("lyon", None),
+        "chat": (None, None),
+        "email": (None, "acme"),
+    }
 
 
 def test_errors_name_file_line_and_field() -> None:

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from joignable.core import commands as cmd
 from joignable.core.alert_config import rule_from_dict
 from joignable.core.alerts import (
     AlertCleared,
@@ -16,6 +17,9 @@ from joignable.core.alerts import (
     ScopeKind,
     Severity,
 )
+from joignable.core.engine import Engine
+from joignable.core.kpis import KpiBook
+from joignable.core.model import AgentSpec, Capacity, Channel, ContactSpec, QueueSpec
 
 
 def figs(scope: str, member: str, **metrics: float | None) -> dict:
@@ -82,6 +86,60 @@ def test_below_rule_on_one_outsourcer_only() -> None:
     data["sliding"]["outsourcer"]["acme"]["service_level"] = 0.9
     (cleared,) = ev.evaluate(data, 3)
     assert isinstance(cleared, AlertCleared)
+
+
+def test_an_outsourcers_contract_alerts_fire_from_engine_events() -> None:
+    """acme's e-mail queue: 8 e-mails wait for acme's only agent, 3 give up; the
+    contract levels (maximum wait, service level, abandonment) are read from the
+    KPI book's sliding window per outsourcer, in the shape the control tower
+    evaluates, and fire on acme — nothing on outsourcer "-"."""
+    engine, book = Engine(), KpiBook()
+    queue = QueueSpec(
+        id="email", channels=frozenset({Channel.EMAIL}), outsourcer="acme", sl_seconds=3600
+    )
+    x1 = AgentSpec(id="x1", outsourcer="acme", capacity=Capacity.only(Channel.EMAIL))
+
+    def run(command: cmd.Command, at: float) -> None:
+        book.apply_all(engine.handle(command, at))
+
+    def readings(now: float) -> dict:
+        by = {k: f.as_dict() for k, f in book.window(now, by="outsourcer").items()}
+        return {"sliding": {"outsourcer": by}}
+
+    run(cmd.ConfigureQueue(queue=queue), 0)
+    run(cmd.ConfigureAgent(agent=x1), 0)
+    for i in range(8):
+        spec = ContactSpec(id=f"e{i + 1}", channel=Channel.EMAIL, queue="email")
+        run(cmd.AddContact(contact=spec), 10 * i)
+    for cid, t in (("e6", 100), ("e7", 110), ("e8", 113)):
+        run(cmd.Abandon(contact_id=cid), t)
+    contract = {"scope": "outsourcer", "contract": True, "severity": "critical"}
+    levels = [
+        {"id": "acme-wait", "metric": "longest_wait", "scope_id": "acme", "threshold": 120},
+        {"id": "acme-sl", "metric": "service_level", "scope_id": "acme",
+         "comparison": "below", "threshold": 0.8, "min_offered": 5},
+        {"id": "abandon", "metric": "abandonment_rate", "threshold": 0.2, "clear": 0.1,
+         "min_offered": 5, "hold_s": 30},  # every outsourcer
+    ]  # fmt: skip
+    ev = AlertEvaluator(rule_from_dict(data | contract) for data in levels)
+    (waited,) = ev.evaluate(readings(150), 150)  # e1 has waited 150 s; 3 offered: too thin
+    assert isinstance(waited, AlertRaised) and waited.contract
+    assert (waited.rule_id, waited.scope_id, waited.value) == ("acme-wait", "acme", 150.0)
+    run(cmd.LogIn(agent_id="x1"), 200)  # e1..e5 are offered to x1
+    for i in range(5):
+        run(cmd.Accept(contact_id=f"e{i + 1}", agent_id="x1"), 201)
+    out = ev.evaluate(readings(201), 201)  # nobody waits; 8 offered, 5 answered in SL
+    assert [(type(a).__name__, a.rule_id, a.scope_id) for a in out] == [
+        ("AlertCleared", "acme-wait", "acme"),
+        ("AlertRaised", "acme-sl", "acme"),
+    ]
+    assert out[1].value == pytest.approx(5 / 8)
+    assert ev.evaluate(readings(230), 230) == []  # abandonment held for 29 s only
+    (abandon,) = ev.evaluate(readings(231), 231)
+    assert isinstance(abandon, AlertRaised) and abandon.contract
+    assert (abandon.rule_id, abandon.scope_id) == ("abandon", "acme")
+    assert abandon.value == pytest.approx(3 / 8)
+    assert {a.scope_id for a in ev.active()} == {"acme"}
 
 
 def test_every_member_is_tracked_apart() -> None:

@@ -148,7 +148,7 @@ def test_figures_stay_within_their_bounds(data: st.DataObject, length: int) -> N
         log += run(engine, command, now)
     book = KpiBook()
     book.apply_all(log)
-    for by in (None, "queue", "channel", "site", "interval"):
+    for by in (None, "queue", "channel", "site", "outsourcer", "interval"):
         for f in book.figures(now + 1, by=by).values():
             assert f.answered + f.abandoned + f.callbacks + f.other_outcomes <= f.offered
             assert f.answered_in_sl <= f.answered
@@ -162,6 +162,11 @@ def test_figures_stay_within_their_bounds(data: st.DataObject, length: int) -> N
             assert sum(getattr(x, name) for x in parts) == getattr(whole["all"], name)
         queues = book.figures(now + 1, by="queue").values()
         assert sum(x.offered for x in queues) == whole["all"].offered
+        for by in ("queue", "channel", "site", "outsourcer"):  # every waiting contact once
+            members = book.figures(now + 1, by=by).values()
+            assert sum(x.waiting for x in members) == whole["all"].waiting
+            longest = max((x.longest_wait for x in members), default=0.0)
+            assert longest == whole["all"].longest_wait
 
 
 def test_a_book_without_window_says_so() -> None:
@@ -268,3 +273,118 @@ def test_a_transferring_agents_wrap_up_is_handling_time_and_occupancy() -> None:
     again.apply_all(log + tick)
     g = again.figures(400)["all"]
     assert g.aht == pytest.approx((106 + (14 + 1 + 10)) / 2)
+
+
+def contract_center() -> tuple[Engine, list]:
+    """Paris's phone queue; acme's e-mail queue (an outsourcer's contract, no site);
+    acme's phone line in Rabat (site and outsourcer); a chat queue of nobody's.
+    p1 works in Paris on the phone; x1 works for acme (no site) on e-mail."""
+    e = Engine()
+    log: list = []
+    for qid, channel, site, outsourcer in (
+        ("voice", Channel.VOICE, "paris", None),
+        ("email", Channel.EMAIL, None, "acme"),
+        ("acme-voice", Channel.VOICE, "rabat", "acme"),
+        ("chat", Channel.CHAT, None, None),
+    ):
+        spec = QueueSpec(
+            id=qid,
+            channels=frozenset({channel}),
+            site=site,
+            outsourcer=outsourcer,
+            sl_seconds=3600 if channel is Channel.EMAIL else 20,
+            wrap_up=0,
+        )
+        log += e.handle(cmd.ConfigureQueue(queue=spec), 0)
+    p1 = AgentSpec(
+        id="p1", site="paris", queues=frozenset({"voice"}), capacity=Capacity.only(Channel.VOICE)
+    )
+    x1 = AgentSpec(id="x1", outsourcer="acme", capacity=Capacity.only(Channel.EMAIL))
+    for agent in (p1, x1):
+        log += e.handle(cmd.ConfigureAgent(agent=agent), 0)
+    return e, log
+
+
+def contact(cid: str, queue: str, channel: Channel) -> cmd.AddContact:
+    return cmd.AddContact(contact=ContactSpec(id=cid, channel=channel, queue=queue))
+
+
+def test_waiting_contacts_count_under_their_queues_site_and_outsourcer() -> None:
+    e, log = contract_center()
+    h = e.handle
+    log += h(contact("c1", "voice", Channel.VOICE), 10)  # Paris, nobody's outsourcer
+    log += h(contact("c2", "voice", Channel.VOICE), 30)
+    log += h(contact("e1", "email", Channel.EMAIL), 50)  # acme, no site
+    log += h(contact("h1", "chat", Channel.CHAT), 60)  # nobody's
+    log += h(contact("v1", "acme-voice", Channel.VOICE), 70)  # Rabat and acme
+    book = KpiBook()
+    book.apply_all(log)
+    live = {k: (f.waiting, f.longest_wait) for k, f in book.figures(100, by="site").items()}
+    assert live == {"paris": (2, 90.0), "-": (2, 50.0), "rabat": (1, 30.0)}
+    live = {k: (f.waiting, f.longest_wait) for k, f in book.figures(100, by="outsourcer").items()}
+    assert live == {"-": (3, 90.0), "acme": (2, 50.0)}
+    whole = book.figures(100)["all"]
+    assert (whole.waiting, whole.longest_wait) == (5, 90.0)
+    # the sliding window (the control tower's and the alerts' figures) says the same
+    acme = book.window(100, by="outsourcer")["acme"]
+    assert (acme.waiting, acme.longest_wait, acme.offered) == (2, 50.0, 0)
+    # p1 answers c1: it leaves Paris's line and counts where p1 works (Paris)
+    log += h(cmd.LogIn(agent_id="p1"), 100)
+    log += h(cmd.Accept(contact_id="c1", agent_id="p1"), 105)
+    book = KpiBook()
+    book.apply_all(log)
+    paris = book.figures(120, by="site")["paris"]
+    assert (paris.waiting, paris.longest_wait, paris.offered, paris.answered) == (1, 90.0, 1, 1)
+    assert book.figures(120, by="outsourcer")["-"].waiting == 2  # c2 and h1
+
+
+def test_an_outsourcers_unanswered_contacts_count_under_its_queue() -> None:
+    """acme's e-mail queue (no site): 8 offered, 5 answered by acme's x1 (no site),
+    3 abandoned — all 8 are acme's, none is booked under outsourcer "-"."""
+    e, log = contract_center()
+    h = e.handle
+    for i in range(8):  # e1..e8 enter at 0, 10, ..., 70; nobody logged in
+        log += h(contact(f"e{i + 1}", "email", Channel.EMAIL), 10 * i)
+    for cid, t in (("e6", 100), ("e7", 110), ("e8", 113)):  # waits 50, 50, 43 s
+        log += h(cmd.Abandon(contact_id=cid), t)
+    log += h(cmd.LogIn(agent_id="x1"), 200)  # e1..e5 offered to x1 at once
+    for i in range(5):
+        log += h(cmd.Accept(contact_id=f"e{i + 1}", agent_id="x1"), 201)  # waits 201..161 s
+    book = KpiBook()
+    book.apply_all(log)
+    by_outsourcer = book.figures(300, by="outsourcer")
+    assert set(by_outsourcer) == {"acme"}
+    acme = by_outsourcer["acme"]
+    assert (acme.offered, acme.answered, acme.abandoned, acme.short_abandons) == (8, 5, 3, 0)
+    assert acme.abandonment_rate == pytest.approx(3 / 8)
+    assert acme.service_level == pytest.approx(5 / 8)  # all 5 within the queue's 3,600 s
+    assert acme.asa == pytest.approx((201 + 191 + 181 + 171 + 161) / 5)
+    assert acme.avg_wait == pytest.approx((201 + 191 + 181 + 171 + 161 + 50 + 50 + 43) / 8)
+    # no site: neither the queue nor x1 names one
+    assert {k: (f.offered, f.abandoned) for k, f in book.figures(300, by="site").items()} == {
+        "-": (8, 3)
+    }
+    win = book.window(300, by="outsourcer")["acme"]
+    assert (win.offered, win.abandoned, win.abandonment_rate) == (8, 3, pytest.approx(3 / 8))
+
+
+def test_an_unanswered_contact_counts_at_its_queues_site_and_outsourcer_or_dash() -> None:
+    e, log = contract_center()
+    h = e.handle
+    for cid, queue, channel in (
+        ("v1", "acme-voice", Channel.VOICE),  # site rabat, outsourcer acme
+        ("c1", "voice", Channel.VOICE),  # site paris, no outsourcer
+        ("h1", "chat", Channel.CHAT),  # neither
+    ):
+        log += h(contact(cid, queue, channel), 0)
+        log += h(cmd.Abandon(contact_id=cid), 60)
+    book = KpiBook()
+    book.apply_all(log)
+    sites = {k: (f.offered, f.abandoned) for k, f in book.figures(100, by="site").items()}
+    assert sites == {"rabat": (1, 1), "paris": (1, 1), "-": (1, 1)}
+    outsourcers = book.figures(100, by="outsourcer")
+    assert {k: (f.offered, f.abandoned) for k, f in outsourcers.items()} == {
+        "acme": (1, 1),
+        "-": (2, 2),
+    }
+    assert outsourcers["acme"].abandonment_rate == 1.0

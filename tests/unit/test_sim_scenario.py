@@ -44,6 +44,14 @@ def test_good_scenario_loads_and_times_stay_strings() -> None:
     assert s.open == "08:00" and s.agents["team"].count == 3
 
 
+def test_a_queue_names_its_site_and_outsourcer_as_in_the_server_configuration() -> None:
+    text = GOOD.replace("    skills: {billing: 1}\n", "    site: rabat\n    outsourcer: acme\n", 1)
+    spec = parse_scenario(text, "ok.yaml").queues["billing"].build("billing")
+    assert (spec.site, spec.outsourcer) == ("rabat", "acme")
+    spec = parse_scenario(GOOD, "ok.yaml").queues["billing"].build("billing")
+    assert (spec.site, spec.outsourcer) == (None, None)
+
+
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [

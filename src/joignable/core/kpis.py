@@ -9,8 +9,10 @@ Counting rules (see docs/kpis.md):
   * a contact belongs to the 15-minute interval in which it entered its first
     queue, and to that queue and channel; a callback created for a contact
     that left the line is the same customer request, not a new offered one;
-  * per site and per outsourcer, a contact counts where the agent who answered
-    it works, or at the queue's site when nobody answered;
+  * per site and per outsourcer, a contact counts under its queue's site and
+    outsourcer while it waits (waiting, longest wait); once answered, where the
+    agent who answered it works; when nobody answered, under its queue's site
+    and outsourcer ("-" for what the queue does not name);
   * wait = entry into the queue → answer (accept) or abandon; ASA is the mean
     wait of answered contacts, average wait covers all that stopped waiting;
   * SL(T) = answered within T / offered; the variant excluding short abandons
@@ -50,19 +52,20 @@ class _Contact:
         "id",
         "interval",
         "leg_wrap",
-        "line_keys",
+        "line",
         "queue",
         "resolved",
         "site_dims",
         "transferred",
     )
 
-    def __init__(self, e: ev.ContactQueued, interval: float) -> None:
+    def __init__(self, e: ev.ContactQueued, interval: float, line: _Line) -> None:
         spec = e.contact
         self.id = spec.id
         self.customer = spec.customer or spec.id
         self.channel = str(spec.channel)  # its value (a plain str)
         self.queue = spec.queue
+        self.line = line  # where it waits (or waited): its queue's site and outsourcer
         self.entered = e.at
         self.interval = interval
         self.accepted: float | None = None
@@ -72,13 +75,33 @@ class _Contact:
         self.transferred = False
         self.leg_wrap: float | None = 0.0  # transferring agents' wrap-up; None once booked
         self.site_dims: Dims = ()
-        self.line_keys: Dims = ()  # the keys under which it is counted while waiting
         self.accs: tuple[Acc, ...] = ()  # where its figures are booked (cached)...
         self.dims: Dims = ()  # ...and under which keys
 
 
 #: A contact's site dims and accumulators, then all its dims and accumulators.
 _SiteBooks = tuple[Dims, tuple[Acc, ...], Dims, tuple[Acc, ...]]
+
+#: The dimensions a waiting contact counts under, in the order of `_Line.keys`.
+_LINE_DIMS = ("all", "queue", "channel", "site", "outsourcer")
+_NOWHERE = (UNASSIGNED, UNASSIGNED)
+
+
+class _Line:
+    """The contacts waiting in one queue on one channel, with the queue's site and
+    outsourcer ("-" when it names none) as they were when they entered: one count
+    to move when a contact starts or stops waiting, not one per dimension."""
+
+    __slots__ = ("keys", "n", "place")
+
+    def __init__(self, queue: str, channel: str, place: tuple[str, str]) -> None:
+        site, outsourcer = self.place = place
+        #: (dim, key) in the order of _LINE_DIMS
+        self.keys: Dims = (
+            ("all", "all"), ("queue", queue), ("channel", channel),
+            ("site", site), ("outsourcer", outsourcer),
+        )  # fmt: skip
+        self.n = 0
 
 
 class KpiBook:
@@ -93,7 +116,7 @@ class KpiBook:
         self._site_books: dict[tuple[float, str, str, str, str], _SiteBooks] = {}
         self._open: dict[str, _Contact] = {}  # requests not finished
         self._waiting: dict[str, _Contact] = {}  # ... of which still waiting in line
-        self._waiting_counts: dict[tuple[str, str], int] = {}  # per (dim, key)
+        self._lines: dict[tuple[str, str, str, str], _Line] = {}  # every line, by its keys
         self._pending: dict[str, int] = {}  # customers with an open request: not lost (yet)
         self._callback_of: dict[str, str] = {}
         # callbacks being handled → their request, already reached: booked in AHT
@@ -101,7 +124,8 @@ class KpiBook:
         self._legs: dict[int, tuple[_Contact | None, float]] = {}  # transfer seq -> (c, since)
         self._agent_time = AgentTime(self.settings.interval_s, self._accs)
         self._queue_sl: dict[str, float] = {}
-        self._queue_site: dict[str, str] = {}
+        self._queue_place: dict[str, tuple[str, str]] = {}  # queue -> (site, outsourcer)
+        self._line_of: dict[tuple[str, str], _Line] = {}  # (queue, channel) -> its line now
         # the sliding window: the same sums per minute, for the last 2 × window
         self._minutes: dict[tuple[str, str, float], Acc] = {}
         self._minute = -1.0
@@ -197,8 +221,10 @@ class KpiBook:
         return tuple(out)
 
     def _queue(self, e: ev.QueueConfigured) -> None:
-        self._queue_sl[e.queue.id] = e.queue.sl_seconds
-        self._queue_site[e.queue.id] = e.queue.site or UNASSIGNED
+        q = e.queue
+        self._queue_sl[q.id] = q.sl_seconds
+        self._queue_place[q.id] = (q.site or UNASSIGNED, q.outsourcer or UNASSIGNED)
+        self._line_of.clear()  # contacts entering from now on wait where it now belongs
 
     def _agent(self, e: ev.AgentConfigured) -> None:
         self._agent_time.configure(e.agent.id, e.agent.site, e.agent.outsourcer, e.at)
@@ -220,19 +246,30 @@ class KpiBook:
         if origin is not None:  # the same request, called back
             self._callback_of[spec.id] = origin
             return
-        c = _Contact(e, self._interval(e.at))
-        key = (c.interval, c.queue, c.channel)
+        queue, channel = spec.queue, str(spec.channel)
+        line = self._line_of.get((queue, channel)) or self._line(queue, channel)
+        c = _Contact(e, self._interval(e.at), line)
+        key = (c.interval, queue, channel)
         books = self._entry_books.get(key)
         if books is None:
-            dims = (("all", "all"), ("queue", c.queue), ("channel", c.channel))
+            dims = line.keys[:3]  # all, queue, channel
             books = self._entry_books[key] = (dims, self._accs(c.interval, dims))
         c.dims, c.accs = books
-        c.line_keys = c.dims  # it waits under the keys it entered with
         self._open[c.id] = c
         self._wait(c, +1)
         customer = c.customer
         self._pending[customer] = self._pending.get(customer, 0) + 1
         self._book_offered(e.at, c.accs, c.dims, c)
+
+    def _line(self, queue: str, channel: str) -> _Line:
+        """The line where contacts entering `queue` on `channel` wait now."""
+        place = self._queue_place.get(queue, _NOWHERE)
+        key = (queue, channel, *place)
+        line = self._lines.get(key)
+        if line is None:
+            line = self._lines[key] = _Line(queue, channel, place)
+        self._line_of[(queue, channel)] = line
+        return line
 
     def _offered(self, e: ev.ContactOffered) -> None:
         self._busy(e.agent_id, e.at, 1, 0)
@@ -242,11 +279,13 @@ class KpiBook:
 
     def _resolve(self, c: _Contact, at: float) -> tuple[Acc, ...]:
         """The contact stopped waiting (once): from now on it is booked under its
-        site dims too, which count it as offered now. Where its outcome goes."""
+        site dims too, which count it as offered now — where the agent who answered
+        works, or, when nobody did, its queue's site and outsourcer. Where its
+        outcome goes."""
         c.resolved = True
         self._wait(c, -1)
         where = self._agent_time.where.get(c.agent)  # who answered, if anyone
-        site, outsourcer = where or (self._queue_site.get(c.queue, "-"), "-")
+        site, outsourcer = where or c.line.place
         key = (c.interval, c.queue, c.channel, site, outsourcer)
         books = self._site_books.get(key)
         if books is None:
@@ -429,17 +468,23 @@ class KpiBook:
     def _all_figures(self, accs: dict[str, Acc], dim: str, now: float) -> dict[str, Figures]:
         """Figures per key; what is live (waiting, pending customers) is read once."""
         waiting: dict[str, list[float]] = {}  # key -> [count, longest]
-        if dim in ("all", "queue", "channel"):
-            counts = self._waiting_counts
-            for (d, key), n in counts.items():
-                if d == dim and n:
-                    waiting[key] = [n, -1.0]  # -1: oldest not seen yet
+        if dim in _LINE_DIMS:
+            i = _LINE_DIMS.index(dim)
+            for line in self._lines.values():
+                if line.n:
+                    key = line.keys[i][1]
+                    w = waiting.get(key)
+                    if w is None:
+                        waiting[key] = [line.n, -1.0]  # -1: oldest not seen yet
+                        if key not in accs:  # waiting, though nothing booked there (yet)
+                            accs[key] = Acc()
+                    else:
+                        w[0] += line.n
             missing = len(waiting)
             for c in self._waiting.values():  # oldest first: stop once every key has its oldest
                 if not missing:
                     break
-                key = "all" if dim == "all" else c.queue if dim == "queue" else c.channel
-                w = waiting[key]
+                w = waiting[c.line.keys[i][1]]
                 if w[1] < 0:
                     w[1] = max(now - c.entered, 0.0)
                     missing -= 1
@@ -455,9 +500,7 @@ class KpiBook:
             self._waiting[c.id] = c
         elif self._waiting.pop(c.id, None) is None:
             return
-        counts = self._waiting_counts
-        for key in c.line_keys:
-            counts[key] = counts.get(key, 0) + sign
+        c.line.n += sign
 
     def _close(self, contact_id: str) -> _Contact | None:
         """The request is over (answered and finished, called back, or lost)."""

@@ -149,6 +149,9 @@ class QueueSpec:
     wrap_up: float = 30.0
     standby: bool = False
     site: str | None = None  # for a queue anchored to a site (reports)
+    #: for a queue dedicated to an outsourcer's contract: what waits in it, or
+    #: leaves it unanswered, counts under that outsourcer (reports, alerts)
+    outsourcer: str | None = None
 
     def __post_init__(self) -> None:
         if not self.steps:
