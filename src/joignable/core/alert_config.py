@@ -2,7 +2,9 @@
 
 Why apart from `alerts.py`: reading a rule from loosely typed YAML or JSON is
 a different job from evaluating it; errors here must name the rule and the
-field so that a typo in a configuration file is found at once.
+field so that a typo in a configuration file is found at once. `METRICS` is
+what a rule may watch: a misspelt metric would otherwise never fire, without
+a word (`service/config.py` refuses any other name).
 """
 
 from __future__ import annotations
@@ -14,6 +16,14 @@ from typing import TypeVar
 from .alerts import EVERY, AlertRule, Comparison, ScopeKind, Severity, Window
 
 _E = TypeVar("_E", bound=StrEnum)
+
+#: The figures a rule may watch: the numbers of each member of the live
+#: snapshot (`service/live.py`'s FIELDS, except `volume`, a count per channel).
+METRICS: tuple[str, ...] = (
+    "offered", "answered", "abandoned", "short_abandons", "waiting", "longest_wait",
+    "answer_rate", "abandonment_rate", "service_level", "service_level_excl_short",
+    "asa", "avg_wait", "aht", "occupancy",
+)  # fmt: skip
 
 
 def rule_from_dict(data: Mapping[str, object]) -> AlertRule:

@@ -3,23 +3,35 @@
 Why: a center is queues, skills, agents, teams, sites and outsourcers that
 people edit by hand; a typo must give `FILE:LINE: field: message`, not a
 traceback or a silently ignored key. Pydantic checks each field; cross
-references (an agent's site, a step's team, an overflow target) are checked
-here; positions come from the YAML node marks. The result is turned into the
-core's frozen specs; `changes()` says which Configure commands a new version
-needs, so applying a configuration live touches only what changed.
+references (an agent's site, a step's team, an overflow target, an alert
+rule's scope, a throttle's queues) are checked here; positions come from the
+YAML node marks. The result is turned into the core's frozen specs, alert
+rules and throttle settings; `changes()` says which Configure commands a new
+version needs, so applying a configuration live touches only what changed.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
 from joignable.core import commands as cmd
+from joignable.core.alert_config import METRICS
+from joignable.core.alerts import EVERY, AlertRule, Comparison, ScopeKind, Severity, Window
 from joignable.core.engine import Engine
 from joignable.core.model import (
     AgentSpec,
@@ -33,6 +45,8 @@ from joignable.service.throttles import variant_queue
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")]
 Text = Annotated[str, StringConstraints(max_length=200)]
+ScopeId = Annotated[str, StringConstraints(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9_.@-]{0,63})$")]
+Seconds = Annotated[float, Field(ge=0)]
 
 
 class _Strict(BaseModel):
@@ -43,6 +57,15 @@ class CenterSection(_Strict):
     name: Text = "joignable"
     timezone: Text = "UTC"
     max_missed_offers: Annotated[int, Field(ge=0, le=100)] = 3
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ValueError, LookupError, OSError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name: Europe/Paris)") from None
+        return value
 
 
 class Site(_Strict):
@@ -83,6 +106,53 @@ class Agent(_Strict):
     capacity: dict[Channel, Annotated[int, Field(ge=0, le=60)]] | None = None
 
 
+class Alert(_Strict):
+    """One alert rule (`core/alerts.py`'s `AlertRule`; docs/control-tower.md)."""
+
+    id: Id
+    metric: Text
+    scope: ScopeKind = ScopeKind.QUEUE
+    scope_id: ScopeId = EVERY
+    comparison: Comparison = Comparison.ABOVE
+    threshold: float
+    clear: float | None = None
+    hold_s: Seconds = 0.0
+    clear_hold_s: Seconds = 0.0
+    severity: Severity = Severity.WARNING
+    window: Window = Window.SLIDING
+    min_offered: Annotated[int, Field(ge=0)] = 0
+    contract: bool = False
+    title: Text = ""
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        if value not in METRICS:
+            close = difflib.get_close_matches(value, METRICS, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ValueError(f"unknown metric {value!r}; {hint}one of {', '.join(METRICS)}")
+        return value
+
+    def rule(self) -> AlertRule:
+        """The core's rule (raises ValueError only on what `check()` refuses)."""
+        return AlertRule(
+            id=self.id,
+            metric=self.metric,
+            scope=self.scope,
+            threshold=self.threshold,
+            comparison=self.comparison,
+            scope_id=self.scope_id,
+            hold_s=self.hold_s,
+            clear=self.clear,
+            clear_hold_s=self.clear_hold_s,
+            severity=self.severity,
+            window=self.window,
+            min_offered=self.min_offered,
+            contract=self.contract,
+            title=self.title,
+        )
+
+
 class CenterConfig(_Strict):
     """The whole configuration of one center."""
 
@@ -93,7 +163,7 @@ class CenterConfig(_Strict):
     teams: list[Team] = []
     queues: list[Queue] = []
     agents: list[Agent] = []
-    alerts: list[dict[str, Any]] = []  # defined by the alerting module
+    alerts: list[Alert] = []  # none: DEFAULT_ALERTS
     throttles: list[dict[str, Any]] = []  # core/throttle.py's fields, checked by check()
 
     def queue(self, queue_id: str) -> Queue | None:
@@ -141,7 +211,7 @@ def check(config: CenterConfig) -> list[Problem]:
     teams = {t.id for t in config.teams}
     queues = {q.id for q in config.queues}
     skills = set(config.skills)
-    for section in ("sites", "outsourcers", "teams", "queues", "agents"):
+    for section in ("sites", "outsourcers", "teams", "queues", "agents", "alerts"):
         seen: set[str] = set()
         for i, item in enumerate(getattr(config, section)):
             if item.id in seen:
@@ -180,7 +250,44 @@ def check(config: CenterConfig) -> list[Problem]:
             ref(("agents", i, "skills", name), name, skills, "skill")
         for k, x in enumerate(a.queues):
             ref(("agents", i, "queues", k), x, queues, "queue")
+    out.extend(check_alerts(config))
     out.extend(check_throttles(config))
+    return out
+
+
+def check_alerts(config: CenterConfig) -> list[Problem]:
+    """Problems of the `alerts:` section beyond each field's type: the clear
+    level on the recovering side of the threshold (hysteresis), and a
+    `scope_id` naming a member of the scope (a configured queue, site or
+    outsourcer, a channel; the center has one member). Either mistake would
+    leave a rule that never raises or never clears, without a word."""
+    out: list[Problem] = []
+    known: dict[ScopeKind, set[str]] = {
+        ScopeKind.QUEUE: {q.id for q in config.queues},
+        ScopeKind.SITE: {s.id for s in config.sites},
+        ScopeKind.OUTSOURCER: {o.id for o in config.outsourcers},
+        ScopeKind.CHANNEL: {ch.value for ch in Channel},
+        ScopeKind.CENTER: {"all"},  # the center dimension's one member (core/kpis.py)
+    }
+    for i, a in enumerate(config.alerts):
+        loc: Loc = ("alerts", i)
+        if a.clear is not None:
+            above = a.comparison is Comparison.ABOVE
+            if (a.clear > a.threshold) if above else (a.clear < a.threshold):
+                side = "at or below" if above else "at or above"
+                out.append(
+                    Problem(
+                        (*loc, "clear"),
+                        f"the clear level must be {side} the threshold {a.threshold:g} for a "
+                        f"rule '{a.comparison.value}' (hysteresis), got {a.clear:g}",
+                    )
+                )
+        if a.scope_id != EVERY and a.scope_id not in known[a.scope]:
+            if a.scope is ScopeKind.CENTER:
+                message = "a center rule watches the whole center: leave scope_id out (or '*')"
+            else:
+                message = f"unknown {a.scope.value} {a.scope_id!r}"
+            out.append(Problem((*loc, "scope_id"), message))
     return out
 
 
@@ -260,6 +367,32 @@ def check_throttles(config: CenterConfig) -> list[Problem]:
     return out
 
 
+#: The rules in force when the configuration names none: the figures every
+#: center watches. A configuration's `alerts:` list replaces them.
+DEFAULT_ALERTS: tuple[Alert, ...] = (
+    Alert(id="sl-low", metric="service_level", scope=ScopeKind.QUEUE,
+          comparison=Comparison.BELOW, threshold=0.7, clear=0.78, hold_s=20, min_offered=10,
+          severity=Severity.WARNING, title="Service level under 70 %"),
+    Alert(id="abandon-high", metric="abandonment_rate", scope=ScopeKind.QUEUE, threshold=0.15,
+          clear=0.08, hold_s=20, min_offered=10, severity=Severity.CRITICAL,
+          title="Abandonment over 15 %"),
+    Alert(id="wait-long", metric="longest_wait", scope=ScopeKind.QUEUE, threshold=120,
+          clear=60, hold_s=10, severity=Severity.WARNING, title="A contact waits over 2 min"),
+)  # fmt: skip
+
+
+def alert_rules(config: CenterConfig | None) -> list[AlertRule]:
+    """The alert rules of a checked configuration (`DEFAULT_ALERTS` when it
+    names none, or without a configuration)."""
+    alerts = config.alerts if config is not None and config.alerts else DEFAULT_ALERTS
+    return [a.rule() for a in alerts]
+
+
+def throttle_settings(config: CenterConfig | None) -> list[ThrottleSettings]:
+    """The migration throttles of a checked configuration."""
+    return [settings_from_dict(raw) for raw in (config.throttles if config else [])]
+
+
 def validate(data: Any) -> CenterConfig:
     """A checked configuration from plain data (parsed YAML or JSON).
     Raises `ConfigError` (without line numbers)."""
@@ -277,6 +410,32 @@ def _problem(error: Any) -> Problem:
     loc = tuple(p for p in error["loc"] if p != "[key]")
     msg = str(error["msg"])
     return Problem(loc, msg.removeprefix("Value error, "))
+
+
+def from_store(document: Any) -> tuple[CenterConfig | None, list[Problem]]:
+    """The configuration stored in the database by an earlier apply, checked:
+    (the configuration, or None when it does not validate; its problems).
+
+    Alert rules were not checked before this version (the API stored any), so
+    a stored document may hold rules that no longer validate: when they are
+    its only problems, those rules are dropped rather than the whole document
+    (a restart then keeps the queues, agents and throttles, and the problems
+    are there to be logged)."""
+    try:
+        return validate(document), []
+    except ConfigError as exc:
+        problems = exc.problems
+    if not isinstance(document, dict) or any(p.loc[:1] != ("alerts",) for p in problems):
+        return None, problems
+    rules = document.get("alerts")
+    bad = {p.loc[1] if len(p.loc) > 1 else None for p in problems}
+    kept: list[Any] = []  # the section itself is wrong: no rule kept (the defaults apply)
+    if isinstance(rules, list) and None not in bad:
+        kept = [rule for i, rule in enumerate(rules) if i not in bad]
+    try:
+        return validate({**document, "alerts": kept}), problems
+    except ConfigError:
+        return None, problems
 
 
 def parse(text: str, filename: str = "<config>") -> CenterConfig:

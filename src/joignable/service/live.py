@@ -152,8 +152,20 @@ class LiveHub:
         self._dirty.set()
 
     def set_rules(self, rules: Sequence[AlertRule]) -> None:
+        """Replace the alert rules (a configuration applied live): unchanged
+        rules keep their state; alerts of changed or removed rules are cleared
+        ("rule changed"), recorded and told like any other."""
         for event in self.alerts.set_rules(rules, self.runner.clock.now()):
             self._alert(event)
+        self._dirty.set()
+
+    def set_throttles(self, throttles: Sequence[ThrottleSettings], *, by: str = "") -> None:
+        """Replace the migration throttles (a configuration applied live): see
+        `ThrottleBank.configure`; a new target is a decision, stored and told."""
+        if throttles and self.throttle_history is None:
+            self.throttle_history = ThrottleHistory(self.runner.log.engine, self.runner.log.tenant)
+        for event in self.throttles.configure(throttles, self.runner.clock.now(), by=by):
+            self._throttle_decided(event)
         self._dirty.set()
 
     # ------------------------------------------------------------ the push loop

@@ -21,6 +21,11 @@ of the cuts only, the decisions a supervisor must act on (a raise comes in
 small steps and would flood a mailbox).
 
 Every delivery outcome is written back to the history row (`store/alerts.py`).
+
+The targets come from the environment (they hold secrets; `targets_from_env`
+names the variables): a webhook URL and its signing secret; an SMTP relay as
+host:port, with an optional user and password and its TLS mode (`none`,
+`starttls`, `tls`), the recipients and the sender.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
@@ -145,7 +150,7 @@ def throttle_notice(event: ThrottleEvent, center: str = "") -> Notice:
 @dataclass(frozen=True, slots=True)
 class WebhookTarget:
     url: str
-    secret: str
+    secret: str = field(repr=False)  # never in a log line
     max_attempts: int = 6
     backoff_s: float = 0.5  # first retry after this; doubles each time
     max_backoff_s: float = 60.0
@@ -163,12 +168,89 @@ class EmailTarget:
     sender: str
     recipients: tuple[str, ...]
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in a log line
     start_tls: bool = False
     use_tls: bool = False
     max_attempts: int = 4
     backoff_s: float = 1.0
     timeout_s: float = 10.0
+
+
+WEBHOOK_URL_ENV = "JOIGNABLE_ALERT_WEBHOOK_URL"
+WEBHOOK_SECRET_ENV = "JOIGNABLE_ALERT_WEBHOOK_SECRET"
+SMTP_ENV = "JOIGNABLE_ALERT_SMTP"  # host:port
+SMTP_USER_ENV = "JOIGNABLE_ALERT_SMTP_USER"
+SMTP_PASSWORD_ENV = "JOIGNABLE_ALERT_SMTP_PASSWORD"
+SMTP_TLS_ENV = "JOIGNABLE_ALERT_SMTP_TLS"  # none | starttls | tls
+EMAIL_TO_ENV = "JOIGNABLE_ALERT_EMAIL_TO"  # comma separated
+EMAIL_FROM_ENV = "JOIGNABLE_ALERT_EMAIL_FROM"
+
+#: SMTP TLS modes → (start_tls, use_tls, the port when host:port names none)
+SMTP_TLS_MODES: dict[str, tuple[bool, bool, int]] = {
+    "none": (False, False, 25),
+    "starttls": (True, False, 587),
+    "tls": (False, True, 465),
+}
+
+
+def targets_from_env(
+    env: Mapping[str, str],
+) -> tuple[list[WebhookTarget], list[EmailTarget], list[str]]:
+    """The webhook and mailbox targets the environment names, and the problems
+    found (each naming its variable; a target with a problem is left out, so a
+    typo in a notification setting never stops the center).
+
+    E-mail: `JOIGNABLE_ALERT_SMTP` (host:port) and `JOIGNABLE_ALERT_EMAIL_TO`;
+    optional `JOIGNABLE_ALERT_EMAIL_FROM`, `JOIGNABLE_ALERT_SMTP_USER` with
+    `JOIGNABLE_ALERT_SMTP_PASSWORD` (both or neither), and
+    `JOIGNABLE_ALERT_SMTP_TLS`: `none`, `starttls` or `tls` — by default
+    `starttls` when a user is set (a password is not sent in clear unless
+    asked), `none` otherwise."""
+    webhooks: list[WebhookTarget] = []
+    emails: list[EmailTarget] = []
+    problems: list[str] = []
+    url = env.get(WEBHOOK_URL_ENV, "").strip()
+    if url:
+        webhooks.append(WebhookTarget(url=url, secret=env.get(WEBHOOK_SECRET_ENV, "")))
+    relay = env.get(SMTP_ENV, "").strip()
+    recipients = tuple(a.strip() for a in env.get(EMAIL_TO_ENV, "").split(",") if a.strip())
+    if relay and not recipients:
+        problems.append(f"{SMTP_ENV} is set but {EMAIL_TO_ENV} names no recipient: no e-mail")
+    if not relay or not recipients:
+        return webhooks, emails, problems
+    user = env.get(SMTP_USER_ENV, "")
+    password = env.get(SMTP_PASSWORD_ENV, "")
+    mode = env.get(SMTP_TLS_ENV, "").strip().lower() or ("starttls" if user else "none")
+    host, colon, port_text = relay.rpartition(":")
+    if not colon:
+        host, port_text = relay, ""
+    port = SMTP_TLS_MODES[mode][2] if mode in SMTP_TLS_MODES and not port_text else 0
+    if port_text:
+        port = int(port_text) if port_text.isdigit() else 0
+    if not 0 < port < 65536:
+        problems.append(f"{SMTP_ENV}: expected host:port, got {relay!r}: no e-mail")
+    elif mode not in SMTP_TLS_MODES:
+        modes = ", ".join(SMTP_TLS_MODES)
+        problems.append(f"{SMTP_TLS_ENV}: expected one of {modes}, got {mode!r}: no e-mail")
+    elif bool(user) != bool(password):
+        problems.append(
+            f"{SMTP_USER_ENV} and {SMTP_PASSWORD_ENV} go together (one is empty): no e-mail"
+        )
+    else:
+        start_tls, use_tls, _ = SMTP_TLS_MODES[mode]
+        emails.append(
+            EmailTarget(
+                host=host.strip("[]") or "127.0.0.1",
+                port=port,
+                sender=env.get(EMAIL_FROM_ENV, "") or "joignable@localhost",
+                recipients=recipients,
+                username=user or None,
+                password=password or None,
+                start_tls=start_tls,
+                use_tls=use_tls,
+            )
+        )
+    return webhooks, emails, problems
 
 
 @dataclass(slots=True)

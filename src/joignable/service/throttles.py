@@ -11,6 +11,9 @@ A throttle "queue Q → site S" sends its share of Q's arrivals to queue `Q@S`
 restricted to site S (checked by `service/config.py`). Decisions are stored
 durably by `store/throttles.py` and, at start, the last stored share of each
 throttle is taken back, so a restart never resets a share the controller cut.
+A configuration applied live (`configure`) keeps each throttle's controller —
+its share, outcomes and routing — and a new target is a `ThrottleTargetSet`
+decision like any other.
 """
 
 from __future__ import annotations
@@ -22,7 +25,11 @@ from typing import Any
 from joignable.core import events as ev
 from joignable.core.model import Channel, EndReason
 from joignable.core.runtime import QueueState
-from joignable.core.throttle import ThrottleController, ThrottleEvent, ThrottleSettings
+from joignable.core.throttle import (
+    ThrottleController,
+    ThrottleEvent,
+    ThrottleSettings,
+)
 
 RECENT = 30
 
@@ -45,8 +52,36 @@ class ThrottleBank:
         self.controllers = {t.queue: ThrottleController(t, now) for t in throttles}
         self.via = {variant_queue(t.queue, t.site): t.queue for t in throttles_of(self.controllers)}
         self.grace_s = grace_s
-        self._tracked: dict[str, tuple[str, float]] = {}  # contact -> (throttled queue, entered)
+        # contact -> (the controller its outcome feeds, entered): a controller
+        # replaced since then (its site changed) is fed harmlessly, not the new one
+        self._tracked: dict[str, tuple[ThrottleController, float]] = {}
         self.recent: deque[ThrottleEvent] = deque(maxlen=RECENT)
+
+    def configure(
+        self, throttles: Iterable[ThrottleSettings], now: float, *, by: str = ""
+    ) -> list[ThrottleEvent]:
+        """Take a new list of throttles (a configuration applied live). A
+        throttle of the same queue and site keeps its controller: its share,
+        the outcomes it counts and its routing go on under the new settings; a
+        new target (or floor) is a `ThrottleTargetSet` decision (the share
+        drops to a lower target at once and climbs to a higher one in steps).
+        Other throttles start at their target; removed ones stop. Returns the
+        decisions (also in `recent`), for the caller to store and tell."""
+        out: list[ThrottleEvent] = []
+        controllers: dict[str, ThrottleController] = {}
+        for settings in throttles:
+            controller = self.controllers.get(settings.queue)
+            if controller is None or controller.settings.site != settings.site:
+                controllers[settings.queue] = ThrottleController(settings, now)
+                continue
+            before, controller.settings = controller.settings, settings
+            if (before.target, before.min_share) != (settings.target, settings.min_share):
+                out.append(controller.set_target(settings.target, now, by))
+            controllers[settings.queue] = controller
+        self.controllers = controllers
+        self.via = {variant_queue(t.queue, t.site): t.queue for t in throttles_of(controllers)}
+        self.recent.extend(out)
+        return out
 
     def restore(self, decisions: Iterable[ThrottleEvent]) -> None:
         """Take back stored decisions (oldest first): the recent list, and each
@@ -80,16 +115,17 @@ class ThrottleBank:
 
     def apply(self, event: ev.Event) -> None:
         if isinstance(event, ev.ContactQueued) and event.contact.queue in self.via:
-            self._tracked[event.contact.id] = (self.via[event.contact.queue], event.at)
+            controller = self.controllers[self.via[event.contact.queue]]
+            self._tracked[event.contact.id] = (controller, event.at)
         elif isinstance(event, ev.OfferAccepted):
             tracked = self._tracked.pop(event.contact_id, None)
             if tracked is not None:
-                self.controllers[tracked[0]].observe(event.at, False)
+                tracked[0].observe(event.at, False)
         elif isinstance(event, ev.ContactEnded):
             tracked = self._tracked.pop(event.contact_id, None)
             abandoned = event.reason is EndReason.ABANDONED
             if tracked is not None and abandoned and event.at - tracked[1] >= self.grace_s:
-                self.controllers[tracked[0]].observe(event.at, True)
+                tracked[0].observe(event.at, True)
 
     def decide(self, now: float) -> list[ThrottleEvent]:
         out: list[ThrottleEvent] = []

@@ -3,15 +3,19 @@
 Why a factory: nothing (engine, database, task) may exist at import time —
 tests start many apps, each on its own database. The lifespan opens the event
 log, builds the services (runner, accounts, auth), starts the runner (which
-replays the log: crash recovery), applies the configuration, and undoes all
-of it at shutdown.
+replays the log: crash recovery), applies the configuration — the file, or
+without one the configuration stored in the database by the last apply — and
+undoes all of it at shutdown.
 
 Routers are discovered: every module of `joignable.web.routers` that defines
 `router` is included, so the control tower, agent pages and live feed plug in
 by adding a module. A module may also define `async def startup(app)` —
 called after the services exist and before the runner starts, the place to
-`runner.add_read_model(...)` or `runner.subscribe(...)` — and
-`async def shutdown(app)`, called before the runner stops.
+`runner.add_read_model(...)` or `runner.subscribe(...)`; it finds the
+configuration the server starts with in `app.state.center_config` (None: none
+at all) — `def reconfigure(app, config, by)`, called with every configuration
+applied (at start, and by each `PUT` of `routers/config.py`: alert rules,
+throttles), and `async def shutdown(app)`, called before the runner stops.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from joignable.core.commands import CommandRejected
 from joignable.core.engine import EngineSettings
 from joignable.core.lifecycle import InvalidTransition
 from joignable.service.clock import SystemClock
-from joignable.service.config import ConfigError, load
+from joignable.service.config import CenterConfig, ConfigError, from_store, load
 from joignable.service.configurator import Configurator
 from joignable.service.contacts import ContactIndex
 from joignable.service.heap import HeapKeeper
@@ -46,6 +50,7 @@ from joignable.store import EventLog, StoreError
 from joignable.store.accounts import Accounts
 from joignable.web.auth import Auth, LoginRequired, User, require_role
 from joignable.web.routers import docs
+from joignable.web.routers.config import announce
 from joignable.web.state import STATIC_DIR, TEMPLATES_DIR, Services, Settings
 
 log = logging.getLogger(__name__)
@@ -88,8 +93,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = await _start_services(settings, app.state.templates)
+        services, config = await _start_services(settings, app.state.templates)
         app.state.services = services
+        app.state.center_config = config
         started: list[ModuleType] = []
         try:
             for module in modules:
@@ -98,8 +104,9 @@ def create_app(settings: Settings) -> FastAPI:
                     await hook(app)
                 started.append(module)
             await services.runner.start()
-            applied = await services.configurator.start(_file_config(settings))
+            applied = await services.configurator.start(config)
             log.info("configuration applied: %d command(s)", applied.commands)
+            announce(app, "config")
             await heap.start()
             yield
         finally:
@@ -127,6 +134,10 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.services = None
+    app.state.center_config = None
+    app.state.reconfigure_hooks = [
+        m.reconfigure for m in modules if callable(getattr(m, "reconfigure", None))
+    ]
     app.state.templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.assets_dir()), name="api-docs")
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
@@ -148,7 +159,22 @@ def _file_config(settings: Settings) -> Any:
     return None
 
 
-async def _start_services(settings: Settings, templates: Jinja2Templates) -> Services:
+def _stored_config(accounts: Accounts) -> CenterConfig | None:
+    """The configuration the last apply stored (None: none, or it no longer
+    validates: the configurator then says so); rules left out are logged."""
+    stored = accounts.load_config()
+    if stored is None:
+        return None
+    config, problems = from_store(stored.document)
+    for problem in problems if config is not None else ():
+        log.warning("the stored configuration: %s: rule left out", problem)
+    return config
+
+
+async def _start_services(
+    settings: Settings, templates: Jinja2Templates
+) -> tuple[Services, CenterConfig | None]:
+    """The services, and the configuration to start with: the file's, else the stored one."""
     file_config = _file_config(settings)  # fail early on a bad file, before opening anything
     clock = settings.clock or SystemClock()
     event_log = await asyncio.to_thread(
@@ -156,13 +182,14 @@ async def _start_services(settings: Settings, templates: Jinja2Templates) -> Ser
     )
     try:
         accounts = Accounts(event_log.engine, settings.tenant)
+        config = file_config or await asyncio.to_thread(_stored_config, accounts)
         secret = settings.secret or os.environ.get(SECRET_ENV, "").strip()
         if not secret:
             secret = await asyncio.to_thread(accounts.secret, "session")
         contacts = ContactIndex()
         engine_settings = None
-        if file_config is not None:
-            engine_settings = EngineSettings(max_missed_offers=file_config.center.max_missed_offers)
+        if config is not None:
+            engine_settings = EngineSettings(max_missed_offers=config.center.max_missed_offers)
         runner = CenterRunner(event_log, clock, settings=engine_settings, read_models=[contacts])
         auth = Auth(
             accounts,
@@ -172,7 +199,7 @@ async def _start_services(settings: Settings, templates: Jinja2Templates) -> Ser
             session_ttl=settings.session_ttl,
             secure_cookies=settings.secure_cookies,
         )
-        return Services(
+        services = Services(
             settings=settings,
             clock=clock,
             log=event_log,
@@ -183,6 +210,7 @@ async def _start_services(settings: Settings, templates: Jinja2Templates) -> Ser
             auth=auth,
             templates=templates,
         )
+        return services, config
     except BaseException:
         event_log.close()
         raise

@@ -2,15 +2,18 @@
 
 Why: supervisors and admins change the center live — a PUT validates the new
 version like the YAML file (422 naming the field), then the configurator sends
-only the Configure commands it needs, each an event recorded with who did it.
-Scoped supervisors read only their part; only admins write.
+only the Configure commands it needs, each an event recorded with who did it,
+and `announce` makes the rest of it live: every router module's
+`reconfigure(app, config, by)` hook (the control tower's alert rules and
+throttles). Scoped supervisors read only their part; only admins write.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
+from starlette.applications import Starlette
 
 from joignable.service.config import Agent, CenterConfig, Queue, validate
 from joignable.service.configurator import Applied
@@ -24,7 +27,23 @@ readers = require_role("admin", "supervisor")
 admins = require_role("admin")
 
 
-def _applied(result: Applied) -> dict[str, Any]:
+def announce(app: Starlette, by: str) -> None:
+    """Make the configuration applied last live beyond the engine:
+    `app.state.center_config` (the tower's channels and scopes) and each router
+    module's `reconfigure(app, config, by)` hook, collected by `create_app`.
+    It reads the configurator's current version, so concurrent applies end on
+    the last one."""
+    config: CenterConfig = app.state.services.configurator.current
+    app.state.center_config = config
+    for hook in app.state.reconfigure_hooks:
+        hook(app, config, by)
+
+
+async def _apply(
+    request: Request, services: Services, config: CenterConfig, by: str
+) -> dict[str, Any]:
+    result: Applied = await services.configurator.apply(config, by=by)
+    announce(request.app, by)
     return {"commands": result.commands, "events": result.events, "kept": list(result.kept)}
 
 
@@ -52,13 +71,15 @@ async def get_config(
 
 @router.put("/api/config")
 async def put_config(
+    request: Request,
     config: CenterConfig,
     user: User = Depends(admins),
     services: Services = Depends(get_services),
 ) -> dict[str, Any]:
-    """Replace the configuration and apply it live. 422 names a field that does not fit."""
+    """Replace the configuration and apply it live (queues, agents, alert rules,
+    throttles). 422 names a field that does not fit."""
     checked = validate(config.model_dump(mode="json"))
-    return _applied(await services.configurator.apply(checked, by=user.name))
+    return await _apply(request, services, checked, user.name)
 
 
 @router.get("/api/queues")
@@ -85,6 +106,7 @@ async def get_queue(
 
 @router.put("/api/queues/{queue_id}")
 async def put_queue(
+    request: Request,
     queue_id: str,
     queue: Queue,
     user: User = Depends(admins),
@@ -96,7 +118,7 @@ async def put_queue(
     current = services.configurator.current
     queues = [q for q in current.queues if q.id != queue_id] + [queue]
     new = validate({**current.model_dump(mode="json"), "queues": _dump(queues)})
-    return _applied(await services.configurator.apply(new, by=user.name))
+    return await _apply(request, services, new, user.name)
 
 
 @router.get("/api/agents")
@@ -124,6 +146,7 @@ async def get_agent(
 
 @router.put("/api/agents/{agent_id}")
 async def put_agent(
+    request: Request,
     agent_id: str,
     agent: Agent,
     user: User = Depends(admins),
@@ -135,7 +158,7 @@ async def put_agent(
     current = services.configurator.current
     agents = [a for a in current.agents if a.id != agent_id] + [agent]
     new = validate({**current.model_dump(mode="json"), "agents": _dump(agents)})
-    return _applied(await services.configurator.apply(new, by=user.name))
+    return await _apply(request, services, new, user.name)
 
 
 def _dump(items: list[Queue] | list[Agent]) -> list[dict[str, Any]]:

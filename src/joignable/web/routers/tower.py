@@ -2,114 +2,82 @@
 
 Why: supervisors steer the center from one screen. This router plugs into the
 app through the router discovery of `web/app.py`: `startup` builds the live
-hub (KPIs, alert rules and throttles from the configuration, notifications
-from the environment) before the runner replays the log; the page is
-server-rendered and `static/tower.js` fills it from `/tower/ws`; supervisor
-actions go through the REST API with the session's CSRF token.
+hub (KPIs, alert rules and throttles from the configuration the server starts
+with — the file, or the one stored in the database — notifications from the
+environment) before the runner replays the log; `reconfigure` applies the
+rules and throttles of every configuration applied later (`PUT /api/config`).
+The page is server-rendered and `static/tower.js` fills it from `/tower/ws`;
+supervisor actions go through the REST API with the session's CSRF token.
 
 Notification targets come from the environment (they hold secrets):
 `JOIGNABLE_ALERT_WEBHOOK_URL` + `JOIGNABLE_ALERT_WEBHOOK_SECRET`, and
 `JOIGNABLE_ALERT_SMTP` (host:port) + `JOIGNABLE_ALERT_EMAIL_TO` (comma
-separated) + optional `JOIGNABLE_ALERT_EMAIL_FROM`.
+separated) + optional `JOIGNABLE_ALERT_EMAIL_FROM`, `JOIGNABLE_ALERT_SMTP_USER`,
+`JOIGNABLE_ALERT_SMTP_PASSWORD` and `JOIGNABLE_ALERT_SMTP_TLS`
+(`service/notify.py`'s `targets_from_env`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from joignable.core.alert_config import rule_from_dict
-from joignable.core.alerts import AlertRule
-from joignable.core.throttle import ThrottleSettings, settings_from_dict
-from joignable.service.config import CenterConfig, load
+from joignable.service.config import CenterConfig, alert_rules, throttle_settings
 from joignable.service.live import LiveHub, scoped_view
-from joignable.service.notify import EmailTarget, Notifier, WebhookTarget
+from joignable.service.notify import Notifier, targets_from_env
 from joignable.store.alerts import AlertHistory
 from joignable.web.auth import CSRF_COOKIE, User, require_role
 from joignable.web.state import Services
+
+log = logging.getLogger(__name__)
 
 router = APIRouter()
 supervisor_page = require_role("admin", "supervisor", page=True)
 supervisor_api = require_role("admin", "supervisor")
 anyone_page = require_role("admin", "supervisor", "agent", page=True)
 
-# Alert rules used when the configuration names none: the figures every
-# center watches. A configuration's `alerts:` list replaces them.
-DEFAULT_RULES: tuple[dict[str, Any], ...] = (
-    {"id": "sl-low", "metric": "service_level", "scope": "queue", "comparison": "below",
-     "threshold": 0.7, "clear": 0.78, "hold_s": 20, "min_offered": 10, "severity": "warning",
-     "title": "Service level under 70 %"},
-    {"id": "abandon-high", "metric": "abandonment_rate", "scope": "queue", "threshold": 0.15,
-     "clear": 0.08, "hold_s": 20, "min_offered": 10, "severity": "critical",
-     "title": "Abandonment over 15 %"},
-    {"id": "wait-long", "metric": "longest_wait", "scope": "queue", "threshold": 120,
-     "clear": 60, "hold_s": 10, "severity": "warning", "title": "A contact waits over 2 min"},
-)  # fmt: skip
-
-
-def center_config(services: Services) -> CenterConfig | None:
-    settings = services.settings
-    if settings.config is not None:
-        return settings.config
-    if settings.config_path is not None:
-        return load(settings.config_path)
-    return None
-
-
-def rules_of(config: CenterConfig | None) -> list[AlertRule]:
-    raw = config.alerts if config is not None and config.alerts else DEFAULT_RULES
-    return [rule_from_dict(item) for item in raw]
-
-
-def throttles_of(config: CenterConfig | None) -> list[ThrottleSettings]:
-    return [settings_from_dict(item) for item in (config.throttles if config else [])]
-
 
 def notifier_from_env(history: AlertHistory, center: str) -> Notifier:
-    env = os.environ.get
-    webhooks, emails = [], []
-    if env("JOIGNABLE_ALERT_WEBHOOK_URL"):
-        webhooks.append(
-            WebhookTarget(
-                url=env("JOIGNABLE_ALERT_WEBHOOK_URL", ""),
-                secret=env("JOIGNABLE_ALERT_WEBHOOK_SECRET", ""),
-            )
-        )
-    if env("JOIGNABLE_ALERT_SMTP") and env("JOIGNABLE_ALERT_EMAIL_TO"):
-        host, _, port = env("JOIGNABLE_ALERT_SMTP", "").rpartition(":")
-        emails.append(
-            EmailTarget(
-                host=host or "127.0.0.1",
-                port=int(port or 25),
-                sender=env("JOIGNABLE_ALERT_EMAIL_FROM", "joignable@localhost"),
-                recipients=tuple(
-                    a.strip() for a in env("JOIGNABLE_ALERT_EMAIL_TO", "").split(",") if a.strip()
-                ),
-            )
-        )
+    """The notifier of the targets the environment names; a target set wrong
+    is left out, with an error in the log naming its variable."""
+    webhooks, emails, problems = targets_from_env(os.environ)
+    for problem in problems:
+        log.error("alert notifications: %s", problem)
     return Notifier(webhooks=webhooks, emails=emails, history=history, center=center)
 
 
 async def startup(app: FastAPI) -> None:
     services: Services = app.state.services
-    config = center_config(services)
+    config: CenterConfig | None = app.state.center_config  # the file's or the stored one
     history = AlertHistory(services.log.engine, services.settings.tenant)
     notifier = notifier_from_env(history, config.center.name if config else "")
     hub = LiveHub(
         services.runner,
-        rules=rules_of(config),
-        throttles=throttles_of(config),
+        rules=alert_rules(config),
+        throttles=throttle_settings(config),
         notifier=notifier,
         timezone=config.center.timezone if config else "UTC",
     )
     app.state.live = hub
     app.state.alert_history = history
-    app.state.center_config = config
     await hub.start()
+
+
+def reconfigure(app: FastAPI, config: CenterConfig, by: str) -> None:
+    """A configuration was applied (at start, or through the API): its alert
+    rules and throttles take over; unchanged ones keep their state."""
+    hub: LiveHub = app.state.live
+    hub.set_rules(alert_rules(config))
+    hub.set_throttles(throttle_settings(config), by=by)
+    hub.tz = ZoneInfo(config.center.timezone)
+    if hub.notifier is not None:
+        hub.notifier.center = config.center.name
 
 
 async def shutdown(app: FastAPI) -> None:
