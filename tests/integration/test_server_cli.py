@@ -43,3 +43,43 @@ def test_user_add_list_and_password(tmp_path: Path) -> None:
     refused(["add", "bob", "--role", "admin", "--password", "short"], "at least 8")
     refused(["add", "b b", "--role", "admin", "--password", "long-enough"], "invalid user name")
     refused(["password", "nobody", "--password", "long-enough"], "no user 'nobody'")
+
+
+def test_serve_refuses_a_stored_configuration_that_no_longer_validates(tmp_path: Path) -> None:
+    """Without --config the server starts from the stored configuration; when it
+    no longer validates it must not start on an empty one (that would remove
+    every queue and agent): it says why and exits 2, the store untouched."""
+    import asyncio
+
+    from joignable.service.clock import ManualClock
+    from joignable.service.configurator import Configurator, StoredConfigInvalid
+    from joignable.service.runner import CenterRunner
+
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    document = {"queues": [{"id": "voice", "channels": ["fax"]}]}
+    with EventLog.open(db) as log:
+        Accounts(log.engine).save_config(document, by="old", now=0.0)
+    # a host not on this machine: were the check missing, uvicorn would fail to bind
+    result = CliRunner().invoke(app, ["serve", "--db", db, "--host", "203.0.113.1"])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert "no longer validates" in said and "channels" in said and "--config FILE" in said
+
+    async def start() -> None:  # the configurator refuses too (the app's own start)
+        with EventLog.open(db) as log:
+            runner = CenterRunner(log, ManualClock())
+            await runner.start()
+            try:
+                await Configurator(runner, Accounts(log.engine)).start(None)
+            finally:
+                await runner.stop()
+
+    try:
+        asyncio.run(start())
+    except StoredConfigInvalid as exc:
+        assert "channels" in str(exc)
+    else:
+        raise AssertionError("started on an empty center")
+    with EventLog.open(db) as log:
+        stored = Accounts(log.engine).load_config()
+        assert stored is not None and stored.document == document

@@ -56,6 +56,14 @@ def serve(
         except OSError as exc:
             typer.echo(f"{config}: cannot read: {exc.strerror or exc}", err=True)
             raise typer.Exit(2) from None
+    elif (problems := _stored_problems(database_url(db))) is not None:
+        typer.echo(
+            "the configuration stored in the database no longer validates:\n"
+            + "\n".join(problems)
+            + "\nstart with --config FILE to replace it (nothing was changed)",
+            err=True,
+        )
+        raise typer.Exit(2)
     settings = Settings(
         database_url=database_url(db),
         config_path=config,
@@ -63,3 +71,21 @@ def serve(
         secure_cookies=not insecure_cookies,
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+
+
+def _stored_problems(url: str) -> list[str] | None:
+    """Why the stored configuration cannot be started from (None: it can, or
+    there is none): without a file the server would otherwise empty the center."""
+    from joignable.service.config import from_store
+    from joignable.store import EventLog, StoreError
+    from joignable.store.accounts import Accounts
+
+    try:
+        with EventLog.open(url, create=False) as log:
+            stored = Accounts(log.engine).load_config()
+    except StoreError:  # no database yet (or not migrated): nothing stored
+        return None
+    if stored is None:
+        return None
+    config, problems = from_store(stored.document)
+    return None if config is not None else [str(p) for p in problems]

@@ -34,6 +34,11 @@ class Applied:
     kept: tuple[str, ...]  # ids no longer in the configuration that could not go yet
 
 
+class StoredConfigInvalid(ConfigError):
+    """The configuration stored by an earlier version no longer validates and no
+    file replaces it: starting would empty the center, so it does not start."""
+
+
 class Configurator:
     """Holds the current configuration; `apply()` makes a new one live."""
 
@@ -52,6 +57,8 @@ class Configurator:
             try:
                 previous = validate(stored.document)
             except ConfigError as exc:  # written by an older version: re-apply everything
+                if from_file is None:  # never empty a center for want of a file
+                    raise StoredConfigInvalid(exc.problems) from None
                 log.warning("the stored configuration no longer validates: %s", exc)
         self.current = previous or CenterConfig()
         target = from_file or previous or CenterConfig()
