@@ -46,7 +46,8 @@ class StepRules(_Strict):
 
 class QueueRules(_Strict):
     """How a queue routes: channels, strategy, priority aging, service-level
-    target, maximum wait and standby actions, offer and wrap-up time-outs, steps;
+    target, maximum wait and standby actions, offer time-outs (per channel if
+    needed) and wrap-up time-out, steps;
     and the site and/or outsourcer it belongs to (a queue dedicated to an
     outsourcer's contract), under which its waiting and unanswered contacts count."""
 
@@ -62,6 +63,7 @@ class QueueRules(_Strict):
     on_standby: OverflowAction = OverflowAction.KEEP
     overflow_to: str | None = None
     offer_timeout: float = Field(20.0, gt=0, le=3600)
+    offer_timeouts: dict[Channel, Annotated[float, Field(gt=0, le=86400)]] = {}
     wrap_up: float = Field(30.0, ge=0, le=3600)
     steps: list[StepRules] = Field(
         default_factory=lambda: [StepRules()], min_length=1, max_length=20
@@ -96,6 +98,7 @@ class QueueRules(_Strict):
             on_standby=self.on_standby,
             overflow_to=self.overflow_to,
             offer_timeout=self.offer_timeout,
+            offer_timeouts=tuple(sorted(self.offer_timeouts.items())),
             wrap_up=self.wrap_up,
             standby=standby,
             site=self.site,

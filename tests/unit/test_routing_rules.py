@@ -537,3 +537,24 @@ def test_overflow_to_a_queue_that_cannot_take_the_contact_keeps_it_in_line() -> 
     )
     c.agent("a1")
     assert c.offers() == [("c1", "a1")]
+
+
+def test_offer_time_out_per_channel() -> None:
+    """An e-mail may ring longer than a call: `offer_timeouts` per channel, the
+    queue's `offer_timeout` for the others (from the shared queue schema)."""
+    from joignable.queue_schema import QueueRules
+
+    rules = QueueRules(
+        channels=[Channel.VOICE, Channel.EMAIL], offer_timeout=20, offer_timeouts={"email": 120}
+    )
+    c = Center(rules.spec("q"))
+    c.agent("a1", capacity=Capacity.only(Channel.VOICE))
+    c.agent("a2", capacity=Capacity.only(Channel.EMAIL))
+    c.call("v1", at=5)
+    c.call("e1", channel=Channel.EMAIL, at=5)
+    deadlines = {e.contact_id: e.deadline for e in c.log if isinstance(e, ev.ContactOffered)}
+    assert deadlines == {"v1": 25, "e1": 125}
+    c.tick(30)
+    assert c.state("v1") is ContactState.WAITING and c.state("e1") is ContactState.OFFERED
+    with pytest.raises(ValueError, match="greater than 0"):
+        QueueRules(channels=[Channel.EMAIL], offer_timeouts={"email": 0})

@@ -161,7 +161,7 @@ class Engine(CenterState):
             ev.ContactOffered,
             contact_id=contact.id,
             agent_id=agent.id,
-            deadline=self.now + queue.offer_timeout,
+            deadline=self.now + queue.timeout_for(contact.channel),
         )
 
     def _drain_queue(self, qs: QueueState) -> None:
@@ -481,7 +481,7 @@ class Engine(CenterState):
                 contact_id=contact.id,
                 from_agent=agent.id,
                 to_agent=target.id,
-                deadline=self.now + spec.offer_timeout,
+                deadline=self.now + spec.timeout_for(contact.channel),
                 wrap_deadline=wrap_deadline,
                 by=c.by,
             )

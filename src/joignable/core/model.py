@@ -146,12 +146,22 @@ class QueueSpec:
     on_standby: OverflowAction = OverflowAction.KEEP
     overflow_to: str | None = None
     offer_timeout: float = 20.0
+    #: per-channel offer time-outs (an e-mail may ring longer than a call);
+    #: channels not named use `offer_timeout`
+    offer_timeouts: tuple[tuple[Channel, float], ...] = ()
     wrap_up: float = 30.0
     standby: bool = False
     site: str | None = None  # for a queue anchored to a site (reports)
     #: for a queue dedicated to an outsourcer's contract: what waits in it, or
     #: leaves it unanswered, counts under that outsourcer (reports, alerts)
     outsourcer: str | None = None
+
+    def timeout_for(self, channel: Channel) -> float:
+        """How long an offer of a `channel` contact of this queue rings."""
+        for ch, seconds in self.offer_timeouts:
+            if ch is channel:
+                return seconds
+        return self.offer_timeout
 
     def __post_init__(self) -> None:
         if not self.steps:
