@@ -94,6 +94,16 @@ class Queue(QueueRules):
     outsourcer: Id | None = None
 
 
+Limits = dict[Channel, Annotated[int, Field(ge=0, le=60)]]
+
+
+class CapacityProfile(_Strict):
+    """A named capacity several agents share (`voice-only`, `digital`…)."""
+
+    id: Id
+    capacity: Limits
+
+
 class Agent(_Strict):
     id: Id
     name: Text = ""
@@ -103,7 +113,8 @@ class Agent(_Strict):
     skills: dict[Id, Level] = {}
     languages: list[Annotated[str, StringConstraints(pattern=r"^[A-Za-z-]{2,16}$")]] = []
     queues: list[Id] = []
-    capacity: dict[Channel, Annotated[int, Field(ge=0, le=60)]] | None = None
+    profile: Id | None = None  # a capacity profile; `capacity` overrides it per channel
+    capacity: Limits | None = None
 
 
 class Alert(_Strict):
@@ -162,6 +173,7 @@ class CenterConfig(_Strict):
     outsourcers: list[Outsourcer] = []
     teams: list[Team] = []
     queues: list[Queue] = []
+    capacity_profiles: list[CapacityProfile] = []
     agents: list[Agent] = []
     alerts: list[Alert] = []  # none: DEFAULT_ALERTS
     throttles: list[dict[str, Any]] = []  # core/throttle.py's fields, checked by check()
@@ -211,7 +223,9 @@ def check(config: CenterConfig) -> list[Problem]:
     teams = {t.id for t in config.teams}
     queues = {q.id for q in config.queues}
     skills = set(config.skills)
-    for section in ("sites", "outsourcers", "teams", "queues", "agents", "alerts"):
+    profiles = {p.id for p in config.capacity_profiles}
+    sections = ("sites", "outsourcers", "teams", "queues", "capacity_profiles", "agents", "alerts")
+    for section in sections:
         seen: set[str] = set()
         for i, item in enumerate(getattr(config, section)):
             if item.id in seen:
@@ -246,6 +260,7 @@ def check(config: CenterConfig) -> list[Problem]:
         ref(("agents", i, "site"), a.site, sites, "site")
         ref(("agents", i, "team"), a.team, teams, "team")
         ref(("agents", i, "outsourcer"), a.outsourcer, outsourcers, "outsourcer")
+        ref(("agents", i, "profile"), a.profile, profiles, "capacity profile")
         for name in a.skills:
             ref(("agents", i, "skills", name), name, skills, "skill")
         for k, x in enumerate(a.queues):
@@ -514,9 +529,17 @@ def queue_spec(q: Queue, *, standby: bool = False) -> QueueSpec:
     return q.spec(q.id, standby=standby)
 
 
-def agent_spec(a: Agent) -> AgentSpec:
-    """The core's spec of a configured agent."""
-    capacity = Capacity.configured(dict(a.capacity)) if a.capacity is not None else Capacity()
+def agent_spec(a: Agent, config: CenterConfig | None = None) -> AgentSpec:
+    """The core's spec of a configured agent (its capacity profile, if any, is
+    looked up in `config`, the agent's own `capacity` overriding it per channel)."""
+    limits: dict[Channel, int] | None = None
+    if a.profile is not None and config is not None:
+        profile = next((p for p in config.capacity_profiles if p.id == a.profile), None)
+        if profile is not None:
+            limits = dict(profile.capacity)
+    if a.capacity is not None:
+        limits = {**(limits or {}), **a.capacity}
+    capacity = Capacity.configured(limits) if limits is not None else Capacity()
     return AgentSpec(
         id=a.id,
         name=a.name,
@@ -549,8 +572,10 @@ def changes(
                 out.append(cmd.ConfigureQueue(queue=spec, by=by))
     for a in new.agents:
         agent = engine.agents.get(a.id)
-        if agent is None or before_a.get(a.id) != a:
-            aspec = agent_spec(a)
-            if agent is None or agent.spec != aspec:
-                out.append(cmd.ConfigureAgent(agent=aspec, by=by))
+        aspec = agent_spec(a, new)
+        before = before_a.get(a.id)
+        # unchanged in the configuration (its profile included): live moves are kept
+        changed = before is None or agent_spec(before, old) != aspec
+        if agent is None or (changed and agent.spec != aspec):
+            out.append(cmd.ConfigureAgent(agent=aspec, by=by))
     return out
