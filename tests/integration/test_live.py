@@ -23,6 +23,7 @@ from joignable.core.model import AgentSpec, Capacity, Channel, ContactSpec, Queu
 from joignable.service.live import LiveHub, scoped_view
 from joignable.service.runner import CenterRunner
 from joignable.store import EventLog
+from joignable.web.auth import User
 
 WAITING_RULE = AlertRule(
     id="backlog", metric="waiting", scope=ScopeKind.QUEUE, threshold=5, clear=1,
@@ -119,13 +120,16 @@ def test_scoped_view_shows_only_the_outsourcers_own_part(tmp_path: Path) -> None
         try:
             await runner.submit(cmd.LogIn(agent_id="a1"))
             snapshot = hub.push()
-            view = scoped_view(outsourcer="acme", queues=["billing"])
-            assert view is not None and scoped_view() is None
-            mine = view(snapshot)
+            acme = User("acme-sup", "supervisor", outsourcer="acme")
+            scope = scoped_view("acme", agent=acme.may_see_agent, queue={"billing"}.__contains__)
+            mine = hub.view(snapshot, scope)
             assert [a["id"] for a in mine["agents"]["list"]] == ["a1"]
+            assert (mine["agents"]["total"], mine["agents"]["by_state"]) == (1, {"available": 1})
             assert set(mine["figures"]["sliding"]["outsourcer"]) == {"acme"}
-            assert "center" not in mine["figures"]["today"]
+            assert mine["figures"]["sliding"]["site"] == {}  # lyon's figures are not acme's
+            assert mine["figures"]["today"]["center"] == {"all": {}}  # its queues: no contact yet
             assert set(snapshot["figures"]["sliding"]["site"]) == {"paris", "lyon"}
+            assert hub.view(snapshot) is snapshot  # unscoped: everything
             json.dumps(snapshot)  # it is all plain JSON
         finally:
             await hub.stop()

@@ -78,13 +78,11 @@ def test_the_site_queue_must_take_the_channels_and_serve_the_site() -> None:
         assert wrong.startswith("center.yaml:8: queues[1].steps[0]: queue 'voice@lyon' serves")
 
 
-def test_an_outsourcer_supervisor_sees_only_the_throttles_of_their_queues() -> None:
-    view = scoped_view(outsourcer="acme", queues=["email"])
-    assert view is not None
-    snapshot = {
-        "figures": {"sliding": {d: {} for d in ("center", "queue", "site", "outsourcer")}},
-        "agents": {"list": []},
-        "waiting": [],
-        "throttles": {"list": [{"queue": "voice", "site": "lyon"}], "recent": []},
-    }
-    assert view(snapshot)["throttles"] == {"list": [], "recent": []}
+def test_a_scoped_supervisor_sees_a_throttle_only_with_both_its_queues() -> None:
+    """A throttle Q → S shows queue Q@S's abandonment: seen with Q and Q@S only
+    (over HTTP: tests/integration/test_tower_scope.py)."""
+    throttle = {"queue": "voice", "site": "lyon"}
+    for queues, seen in [({"email"}, False), ({"voice"}, False), ({"voice", "voice@lyon"}, True)]:
+        scope = scoped_view("k", agent=lambda spec: False, queue=queues.__contains__)
+        assert scope.sees_throttle(throttle) is seen
+        assert scope.sees_alert({"kind": "ThrottleLowered", "scope": "queue", **throttle}) is seen

@@ -16,6 +16,13 @@ newest engine event in it) and `oldest_at` (the oldest event that no earlier
 message showed): `received - oldest_at` is the worst staleness of a message,
 which is what the bench measures. A slow client skips snapshots; it never
 makes the others wait. See docs/decisions/0007-live-figures-over-websocket.md.
+
+A scoped supervisor's client sees `view(snapshot, scope, filter)`: the web
+layer hands over its own access rules as a `Scope` (the hub has none of its
+own), and a tower client chooses the agents listed (`AgentFilter`). Clients
+of one scope with one filter share a message; the agents and their states are
+read once per engine event (`_Roster`), each scope's agents picked once from
+them, so a push stays a pass over the agents per scope and per filter.
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,12 +43,15 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from joignable.core import events as ev
 from joignable.core.alerts import AlertEvaluator, AlertEvent, AlertRule
+from joignable.core.figures import ratio
 from joignable.core.kpis import KpiBook, KpiSettings
 from joignable.core.lifecycle import ContactState
+from joignable.core.model import AgentSpec
+from joignable.core.runtime import Agent, Contact
 from joignable.core.throttle import ThrottleEvent, ThrottleSettings
 from joignable.service.notify import Notifier
 from joignable.service.runner import CenterRunner
-from joignable.service.throttles import RECENT, ThrottleBank
+from joignable.service.throttles import RECENT, ThrottleBank, variant_queue
 from joignable.store.throttles import ThrottleHistory
 
 log = logging.getLogger(__name__)
@@ -53,12 +64,15 @@ DIMENSIONS: tuple[tuple[str, str | None], ...] = (
     ("outsourcer", "outsourcer"),
 )
 FIELDS = (
-    "offered", "answered", "abandoned", "short_abandons", "waiting", "longest_wait",
-    "answer_rate", "abandonment_rate", "service_level", "service_level_excl_short",
-    "asa", "avg_wait", "aht", "occupancy", "volume",
+    "offered", "answered", "abandoned", "short_abandons", "answered_in_sl", "waiting",
+    "longest_wait", "answer_rate", "abandonment_rate", "service_level",
+    "service_level_excl_short", "asa", "avg_wait", "aht", "occupancy", "volume",
 )  # fmt: skip
 MAX_WAITING_LISTED = 40
-MAX_AGENTS_LISTED = 300  # the tower lists this many; the counts cover every agent
+#: the tower lists this many agents (of those its filter matches, in id order);
+#: the counts cover every agent the supervisor may see
+MAX_AGENTS_LISTED = 300
+MAX_FILTER_CHARS = 100
 RECENT_ALERTS = 30
 
 
@@ -70,11 +84,184 @@ def _compact(figures: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class _Client:
-    __slots__ = ("filter", "latest", "ready")
+_COUNTS = ("offered", "answered", "abandoned", "short_abandons", "answered_in_sl", "waiting")
 
-    def __init__(self, filter_: Callable[[dict[str, Any]], dict[str, Any]] | None) -> None:
-        self.filter = filter_
+
+def _together(members: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of several queues together, rebuilt from their counts as
+    `core/figures.py` defines them: counts summed, the longest wait the longest
+    of all, rates divided from the sums (never averaged). ASA divides the total
+    wait of the answered contacts (each queue's ASA × answered) by the answered.
+    What needs a sum the snapshot does not carry (average wait, AHT, occupancy)
+    is None, unless there is one member: its figures. {} when none has any yet."""
+    rows = [m for m in members if m]
+    if len(rows) <= 1:
+        return dict(rows[0]) if rows else {}
+    sums = {name: sum(r.get(name) or 0 for r in rows) for name in _COUNTS}
+    volume: dict[str, int] = {}
+    for row in rows:
+        for key, n in (row.get("volume") or {}).items():
+            volume[key] = volume.get(key, 0) + n
+    waited = sum((r.get("asa") or 0.0) * (r.get("answered") or 0) for r in rows)
+    offered, answered, short = sums["offered"], sums["answered"], sums["short_abandons"]
+    return _compact(
+        {
+            **sums,
+            "longest_wait": max(r.get("longest_wait") or 0.0 for r in rows),
+            "answer_rate": ratio(answered, offered),
+            "abandonment_rate": ratio(sums["abandoned"] - short, offered - short),
+            "service_level": ratio(sums["answered_in_sl"], offered),
+            "service_level_excl_short": ratio(sums["answered_in_sl"], offered - short),
+            "asa": ratio(waited, answered),
+            "volume": dict(sorted(volume.items())),
+        }
+    )
+
+
+def _scoped_figures(
+    dims: dict[str, dict[str, dict[str, Any]]],
+    scope: Scope,
+    queues: Collection[str],
+    lines: dict[str, tuple[int, float]],
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """One window's figures as `scope` sees them: its `queues`, sites and
+    outsourcers; the summary (`center`) its queues together; a channel's row its
+    queues' rows whose contacts (their `volume` in the window) are all of that
+    channel, together, with its waiting contacts (`lines`: channel -> count,
+    longest wait, read from the engine). A channel that shares a queue's row
+    with another in the window is left out: the row cannot be split."""
+    mine = {k: v for k, v in dims.get("queue", {}).items() if k in queues}
+    rows: dict[str, list[dict[str, Any]]] = {}
+    split: set[str] = set()
+    for row in mine.values():
+        volume = row.get("volume") or {}
+        if len(volume) == 1:
+            rows.setdefault(next(iter(volume)), []).append(row)
+        else:
+            split.update(volume)
+    channels: dict[str, dict[str, Any]] = {}
+    for channel in sorted((set(rows) | set(lines)) - split):
+        figures = _together(rows.get(channel, ())) or _compact({})
+        figures["waiting"], longest = lines.get(channel, (0, 0.0))
+        figures["longest_wait"] = round(longest, 4)
+        channels[channel] = figures
+    return {
+        "center": {"all": _together(mine.values())},
+        "queue": mine,
+        "channel": channels,
+        "site": {k: v for k, v in dims.get("site", {}).items() if scope.site(k)},
+        "outsourcer": {k: v for k, v in dims.get("outsourcer", {}).items() if scope.outsourcer(k)},
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What one scoped supervisor may see, as the rules of the web layer (the
+    REST API's `User.may_see_agent` and `may_see_queue`, by queue id): the hub
+    applies them and has no rule of its own. A site's figures are shown to whom
+    may see that site's in-house agents, an outsourcer's to whom may see that
+    outsourcer's agents (with no site): those figures are made of theirs only.
+    Clients with the same `key` see the same (they share one message)."""
+
+    key: Hashable
+    agent: Callable[[AgentSpec], bool]
+    queue: Callable[[str], bool]
+
+    def site(self, site: str) -> bool:
+        return self.agent(AgentSpec(id="", site=site))
+
+    def outsourcer(self, outsourcer: str) -> bool:
+        return self.agent(AgentSpec(id="", outsourcer=outsourcer))
+
+    def sees_alert(self, alert: dict[str, Any], queues: Collection[str] | None = None) -> bool:
+        """Whether an alert (or an alert history row) is about something in this
+        scope; `queues`, the queues in scope, spares asking the rule again."""
+        kind, member = alert.get("scope"), str(alert.get("scope_id", ""))
+        if str(alert.get("kind", "")).startswith("Throttle"):  # a throttle decision
+            return self.sees_throttle(alert, queues)
+        if kind == "queue":
+            return member in queues if queues is not None else self.queue(member)
+        if kind == "site":
+            return self.site(member)
+        if kind == "outsourcer":
+            return self.outsourcer(member)
+        return False  # the center's or a channel's: figures of the whole center
+
+    def sees_throttle(
+        self, throttle: dict[str, Any], queues: Collection[str] | None = None
+    ) -> bool:
+        """A throttle Q → S shows Q and the figures of queue Q@S: both must be in scope."""
+        queue, site = str(throttle.get("queue", "")), str(throttle.get("site", ""))
+        seen = queues.__contains__ if queues is not None else self.queue
+        return seen(queue) and seen(variant_queue(queue, site))
+
+
+def scoped_view(
+    key: Hashable, *, agent: Callable[[AgentSpec], bool], queue: Callable[[str], bool]
+) -> Scope:
+    """The scope of a supervisor who may see the agents `agent` admits and the
+    queues (by id) `queue` admits; pass it to `LiveHub.serve` / `LiveHub.view`."""
+    return Scope(key, agent, queue)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentFilter:
+    """Which agents the tower lists: `find` found (case-insensitive) in the id,
+    name, site, outsourcer or state, and the state (activity) `state`; "" is any."""
+
+    find: str = ""
+    state: str = ""
+
+    @classmethod
+    def of(cls, find: object = "", state: object = "") -> AgentFilter:
+        """From what a client sent (anything; strings are cut to size)."""
+        f = find.strip().lower()[:MAX_FILTER_CHARS] if isinstance(find, str) else ""
+        s = state.strip()[:MAX_FILTER_CHARS] if isinstance(state, str) else ""
+        return cls(f, s)
+
+    def __bool__(self) -> bool:
+        return bool(self.find or self.state)
+
+    def matches(self, agent: Agent, state: str) -> bool:
+        if self.state and state != self.state:
+            return False
+        if not self.find:
+            return True
+        spec = agent.spec
+        return self.find in f"{agent.id} {spec.name} {spec.site} {spec.outsourcer} {state}".lower()
+
+
+EVERYONE = AgentFilter()
+
+
+class _Roster:
+    """The agents with their states, in id order, at engine event `seq`; the
+    agents of each scope (by key) and the rows built, filled as views ask."""
+
+    __slots__ = ("agents", "rows", "scoped", "seq")
+
+    def __init__(self, seq: int, agents: list[tuple[Agent, str]]) -> None:
+        self.seq = seq
+        self.agents = agents
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.scoped: dict[Hashable, tuple[list[tuple[Agent, str]], dict[str, int]]] = {}
+
+    def row(self, agent: Agent, state: str) -> dict[str, Any]:
+        row = self.rows.get(agent.id)
+        if row is None:
+            row = self.rows[agent.id] = _agent_row(agent, state)
+        return row
+
+
+class _Client:
+    __slots__ = ("find", "latest", "ready", "scope", "view")
+
+    def __init__(
+        self, view: Callable[[dict[str, Any]], dict[str, Any]] | None, scope: Scope | None
+    ) -> None:
+        self.view = view
+        self.scope = scope
+        self.find = EVERYONE
         self.latest = ""
         self.ready = asyncio.Event()
 
@@ -125,6 +312,10 @@ class LiveHub:
         self._last: dict[str, Any] | None = None
         self._pushes = 0
         self._build_ms = 0.0
+        self._agent_ids: set[str] = set()
+        self._agent_order: list[str] = []  # agent ids, sorted, while the set is the same
+        self._roster: _Roster | None = None
+        self._waiting_at: tuple[tuple[float, int], list[Contact]] = ((float("nan"), -1), [])
         runner.add_read_model(self.book)
         runner.add_read_model(self.throttles)
         runner.subscribe(self._on_batch)
@@ -216,15 +407,28 @@ class LiveHub:
         self._last = snapshot
         self._build_ms = (time.perf_counter() - started) * 1000
         self._pushes += 1
-        shared = ""
+        shared: dict[tuple[Hashable, AgentFilter], str] = {}
         for client in list(self._clients):
-            if client.filter is None:
-                shared = shared or json.dumps(snapshot, separators=(",", ":"))
-                client.latest = shared
-            else:
-                client.latest = json.dumps(client.filter(snapshot), separators=(",", ":"))
+            client.latest = self._message(client, snapshot, shared)
             client.ready.set()
         return snapshot
+
+    def _message(
+        self,
+        client: _Client,
+        snapshot: dict[str, Any],
+        shared: dict[tuple[Hashable, AgentFilter], str],
+    ) -> str:
+        """What `client` is sent of `snapshot`; clients of the same scope with the
+        same agent filter share one message (`shared`, for one snapshot)."""
+        if client.view is not None:  # a picture of its own (an agent's desk)
+            return json.dumps(client.view(snapshot), separators=(",", ":"))
+        key = (None if client.scope is None else client.scope.key, client.find)
+        text = shared.get(key)
+        if text is None:
+            view = self.view(snapshot, client.scope, client.find)
+            text = shared[key] = json.dumps(view, separators=(",", ":"))
+        return text
 
     # ------------------------------------------------------------ the snapshot
 
@@ -277,45 +481,83 @@ class LiveHub:
         if fresh_today:
             self._today_at, self._today_since = now, since
 
-    def agents(self) -> dict[str, Any]:
+    def _agents_by_id(self) -> Iterator[Agent]:
+        """Every agent, in id order (sorted again only when the set changed)."""
+        agents = self.runner.engine.agents
+        if self._agent_ids != agents.keys():
+            self._agent_ids = set(agents)
+            self._agent_order = sorted(agents)
+        return (agents[agent_id] for agent_id in self._agent_order)
+
+    def _roster_now(self) -> _Roster:
+        """Every agent and its state, in id order, as the engine stands (kept
+        until its next event: heartbeats and every view of a push share it)."""
         engine = self.runner.engine
-        by_state: dict[str, int] = {}
+        roster = self._roster
+        if roster is None or roster.seq != engine.seq:
+            agents = [(agent, agent.activity) for agent in self._agents_by_id()]
+            roster = self._roster = _Roster(engine.seq, agents)
+        return roster
+
+    def agents(self, scope: Scope | None = None, find: AgentFilter = EVERYONE) -> dict[str, Any]:
+        """The agents `scope` may see (None: all): counted by state (`by_state`,
+        `total`), those `find` matches counted (`matching`) and the first
+        `MAX_AGENTS_LISTED` of them listed in id order (`list`, `listed_max`).
+        A scope's agents are picked once per engine state, a row built once."""
+        roster = self._roster_now()
+        key = None if scope is None else scope.key
+        mine = roster.scoped.get(key)
+        if mine is None:
+            members = roster.agents
+            if scope is not None:
+                members = [(agent, state) for agent, state in members if scope.agent(agent.spec)]
+            by_state: dict[str, int] = {}
+            for _, state in members:
+                by_state[state] = by_state.get(state, 0) + 1
+            mine = roster.scoped[key] = (members, dict(sorted(by_state.items())))
+        members, by_state = mine
+        matched = [m for m in members if find.matches(*m)] if find else members
+        return {
+            "by_state": by_state,
+            "list": [roster.row(agent, state) for agent, state in matched[:MAX_AGENTS_LISTED]],
+            "total": len(members),
+            "matching": len(matched),
+            "listed_max": MAX_AGENTS_LISTED,
+            "filter": {"find": find.find, "state": find.state},
+        }
+
+    def _waiting_contacts(self, now: float) -> list[Contact]:
+        """The contacts waiting at `now`, longest first (kept while the engine and
+        `now` stay the same: every client of one push reads the same list)."""
+        engine = self.runner.engine
+        at, waiting = self._waiting_at
+        if at != (now, engine.seq):
+            waiting = [c for c in engine.contacts.values() if c.state is ContactState.WAITING]
+            waiting.sort(key=lambda c: c.entered)
+            self._waiting_at = ((now, engine.seq), waiting)
+        return waiting
+
+    def waiting(self, now: float, queues: Collection[str] | None = None) -> list[dict[str, Any]]:
+        """The `MAX_WAITING_LISTED` longest-waiting contacts (of `queues` only,
+        when given)."""
         listed: list[dict[str, Any]] = []
-        for agent in sorted(engine.agents.values(), key=lambda a: a.id):
-            state = agent.activity
-            by_state[state] = by_state.get(state, 0) + 1
-            if len(listed) >= MAX_AGENTS_LISTED:
+        for c in self._waiting_contacts(now):
+            if len(listed) >= MAX_WAITING_LISTED:
+                break
+            if c.state is not ContactState.WAITING or (
+                queues is not None and c.queue not in queues
+            ):
                 continue
-            spec = agent.spec
             listed.append(
                 {
-                    "id": agent.id,
-                    "name": spec.name,
-                    "site": spec.site,
-                    "outsourcer": spec.outsourcer,
-                    "state": state,
-                    "reason": agent.reason,
-                    "channels": [ch.value for ch, n in spec.capacity.limits if n > 0],
-                    "contacts": agent.holding,
+                    "id": c.id,
+                    "queue": c.queue,
+                    "channel": c.channel.value,
+                    "priority": c.priority,
+                    "waited": round(now - c.entered, 1),
                 }
             )
-        total = len(engine.agents)
-        return {"by_state": dict(sorted(by_state.items())), "list": listed, "total": total}
-
-    def waiting(self, now: float) -> list[dict[str, Any]]:
-        engine = self.runner.engine
-        waiting = [c for c in engine.contacts.values() if c.state is ContactState.WAITING]
-        waiting.sort(key=lambda c: c.entered)
-        return [
-            {
-                "id": c.id,
-                "queue": c.queue,
-                "channel": c.channel.value,
-                "priority": c.priority,
-                "waited": round(now - c.entered, 1),
-            }
-            for c in waiting[:MAX_WAITING_LISTED]
-        ]
+        return listed
 
     def snapshot(
         self,
@@ -360,6 +602,54 @@ class LiveHub:
         for name, provider in self.sections.items():
             snapshot[name] = provider()
         return snapshot
+
+    def view(
+        self, snapshot: dict[str, Any], scope: Scope | None = None, find: AgentFilter = EVERYONE
+    ) -> dict[str, Any]:
+        """`snapshot` as a supervisor of `scope` (None: unscoped) may see it, with
+        the agents `find` matches. Agents and waiting contacts are read from the
+        engine: call it right after building `snapshot` (the push does).
+
+        In scope: the queues `scope.queue` admits, with their waiting contacts,
+        standby and alerts; the sites and outsourcers `scope.site` /
+        `scope.outsourcer` admit, with their alerts; the throttles whose queue
+        and site queue are in scope; their agents, counted in full. The summary
+        (`center`) and the channel rows are their queues' figures together
+        (`_scoped_figures`). Alerts on the center or a channel (the whole
+        center's figures) are not shown."""
+        if scope is None:
+            return snapshot if not find else {**snapshot, "agents": self.agents(None, find)}
+        dims_of = snapshot["figures"]
+        candidates = set(self.runner.engine.queues)
+        for dims in dims_of.values():
+            candidates.update(dims.get("queue", {}))
+        queues = {q for q in candidates if scope.queue(q)}
+        now = snapshot["at"]
+        lines: dict[str, tuple[int, float]] = {}  # channel -> waiting, longest (oldest first)
+        for c in self._waiting_contacts(now):
+            if c.state is ContactState.WAITING and c.queue in queues:
+                n, longest = lines.get(c.channel.value, (0, max(now - c.entered, 0.0)))
+                lines[c.channel.value] = (n + 1, longest)
+        figures = {w: _scoped_figures(dims, scope, queues, lines) for w, dims in dims_of.items()}
+        out = dict(snapshot)
+        out["figures"] = figures
+        out["agents"] = self.agents(scope, find)
+        out["waiting"] = self.waiting(now, queues)
+        standby = snapshot["standby"]
+        out["standby"] = {**standby, "queues": [q for q in standby["queues"] if q in queues]}
+        alerts = snapshot["alerts"]
+        out["alerts"] = {
+            part: [a for a in items if scope.sees_alert(a, queues)]
+            for part, items in alerts.items()
+        }
+        throttles = snapshot.get("throttles")
+        if throttles is not None:
+            out["throttles"] = {
+                part: [t for t in items if scope.sees_throttle(t, queues)]
+                for part, items in throttles.items()
+            }
+        out["scoped"] = True  # the summary and channel rows are its queues together
+        return out
 
     def _alert(self, event: AlertEvent) -> None:
         self.recent_alerts.appendleft(event.as_dict())
@@ -435,15 +725,20 @@ class LiveHub:
         self,
         websocket: WebSocket,
         view: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        *,
+        scope: Scope | None = None,
     ) -> None:
-        """Stream snapshots to an accepted WebSocket until it closes. `view`
-        narrows what this client may see (a scoped supervisor)."""
-        client = _Client(view)
+        """Stream snapshots to an accepted WebSocket until it closes: the tower's
+        (`view`), as `scope` may see it (None: unscoped), or what `view` makes of
+        each snapshot. The tower's client may send ``{"type": "agents", "find":
+        ..., "state": ...}`` to choose the agents listed (`AgentFilter`); the
+        answer comes at once, then with every snapshot."""
+        client = _Client(view, scope)
         self._clients.add(client)
         last = self._last or self.snapshot()
-        client.latest = json.dumps(view(last) if view else last, separators=(",", ":"))
+        client.latest = self._message(client, last, {})
         client.ready.set()
-        receiver = asyncio.create_task(self._drain(websocket))
+        receiver = asyncio.create_task(self._receive(websocket, client))
         try:
             while not receiver.done():
                 waiter = asyncio.create_task(client.ready.wait())
@@ -461,58 +756,45 @@ class LiveHub:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await receiver
 
-    @staticmethod
-    async def _drain(websocket: WebSocket) -> None:
-        """Read (and ignore) what the client sends, to notice when it leaves."""
+    async def _receive(self, websocket: WebSocket, client: _Client) -> None:
+        """Read what the client sends (an agent filter; anything else is ignored),
+        to notice when it leaves."""
         with contextlib.suppress(WebSocketDisconnect, RuntimeError):
             while True:
                 message = await websocket.receive()
                 if message.get("type") == "websocket.disconnect":
                     return
+                find = _agent_filter(message.get("text"))
+                if find is None or client.view is not None or find == client.find:
+                    continue
+                client.find = find
+                if self._last is not None:  # answer now, not at the next push
+                    client.latest = self._message(client, self._last, {})
+                    client.ready.set()
 
 
-def scoped_view(
-    sites: Iterable[str] = (), outsourcer: str = "", queues: Iterable[str] = ()
-) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
-    """A view restricted to a supervisor's sites or outsourcer (None: sees all).
-    `queues` lists the queues the outsourcer serves (from the configuration)."""
-    site_set, queue_set = set(sites), set(queues)
-    if not site_set and not outsourcer:
+def _agent_filter(text: object) -> AgentFilter | None:
+    """The filter a tower client asks for, or None (not such a message)."""
+    if not isinstance(text, str) or len(text) > 10 * MAX_FILTER_CHARS:
         return None
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(message, dict) or message.get("type") != "agents":
+        return None
+    return AgentFilter.of(message.get("find", ""), message.get("state", ""))
 
-    def keep_agent(agent: dict[str, Any]) -> bool:
-        if outsourcer and agent["outsourcer"] != outsourcer:
-            return False
-        return not site_set or agent["site"] in site_set
 
-    def view(snapshot: dict[str, Any]) -> dict[str, Any]:
-        out = dict(snapshot)
-        figures: dict[str, Any] = {}
-        for window, dims in snapshot["figures"].items():
-            mine = dict(dims)
-            if outsourcer:
-                mine["outsourcer"] = {
-                    k: v for k, v in dims["outsourcer"].items() if k == outsourcer
-                }
-                mine["queue"] = {k: v for k, v in dims["queue"].items() if k in queue_set}
-                mine.pop("center", None)
-            if site_set:
-                mine["site"] = {k: v for k, v in dims["site"].items() if k in site_set}
-            figures[window] = mine
-        out["figures"] = figures
-        agents = [a for a in snapshot["agents"]["list"] if keep_agent(a)]
-        by_state: dict[str, int] = {}
-        for agent in agents:
-            by_state[agent["state"]] = by_state.get(agent["state"], 0) + 1
-        out["agents"] = {"by_state": by_state, "list": agents}
-        if outsourcer:
-            out["waiting"] = [w for w in snapshot["waiting"] if w["queue"] in queue_set]
-            throttles = snapshot.get("throttles")
-            if throttles is not None:  # only the throttles of the queues they serve
-                out["throttles"] = {
-                    part: [t for t in items if t["queue"] in queue_set]
-                    for part, items in throttles.items()
-                }
-        return out
-
-    return view
+def _agent_row(agent: Agent, state: str) -> dict[str, Any]:
+    spec = agent.spec
+    return {
+        "id": agent.id,
+        "name": spec.name,
+        "site": spec.site,
+        "outsourcer": spec.outsourcer,
+        "state": state,
+        "reason": agent.reason,
+        "channels": [ch.value for ch, n in spec.capacity.limits if n > 0],
+        "contacts": agent.holding,
+    }

@@ -29,7 +29,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from joignable.service.config import CenterConfig, alert_rules, throttle_settings
-from joignable.service.live import LiveHub, scoped_view
+from joignable.service.live import AgentFilter, LiveHub, Scope, scoped_view
 from joignable.service.notify import Notifier, targets_from_env
 from joignable.store.alerts import AlertHistory
 from joignable.web.auth import CSRF_COOKIE, User, require_role
@@ -119,26 +119,42 @@ async def tower_page(request: Request, user: User = Depends(supervisor_page)) ->
     return _page(request, "tower.html", user, channels=channels)
 
 
-def view_for(user: User, config: CenterConfig | None) -> Any:
+def view_for(user: User, services: Services) -> Scope | None:
+    """What `user` may see of the live picture (None: all of it): the REST API's
+    own rules, `User.may_see_agent` and `may_see_queue` on the configuration
+    in force (as `web.deps.queue_for` applies it)."""
     if not user.scoped:
         return None
-    queues = [q.id for q in config.queues if user.may_see_queue(q)] if config else []
-    return scoped_view(sites=user.sites, outsourcer=user.outsourcer, queues=queues)
+    configurator = services.configurator
+    return scoped_view(
+        (user.sites, user.outsourcer),
+        agent=user.may_see_agent,
+        queue=lambda queue_id: user.may_see_queue(configurator.current.queue(queue_id)),
+    )
 
 
 @router.websocket("/tower/ws")
 async def tower_feed(websocket: WebSocket, user: User = Depends(supervisor_api)) -> None:
-    """Live snapshots for a supervisor (session cookie or bearer token)."""
+    """Live snapshots for a supervisor (session cookie or bearer token); a scoped
+    supervisor's show only their part. The page may send
+    `{"type": "agents", "find": "...", "state": "..."}` to choose the agents listed."""
     await websocket.accept()
-    await hub_of(websocket).serve(websocket, view_for(user, websocket.app.state.center_config))
+    scope = view_for(user, websocket.app.state.services)
+    await hub_of(websocket).serve(websocket, scope=scope)
+
+
+#: a scoped supervisor's alert history is read in pages of growing size, up to this
+HISTORY_SCAN_MAX = 20_000
 
 
 @router.get("/api/alerts")
-async def alerts_now(request: Request, _: User = Depends(supervisor_api)) -> dict[str, Any]:
-    """Active alerts and the rules in force."""
+async def alerts_now(request: Request, user: User = Depends(supervisor_api)) -> dict[str, Any]:
+    """Active alerts (a scoped supervisor's: those about their part) and the rules in force."""
     hub = hub_of(request)
+    scope = view_for(user, request.app.state.services)
+    active = [a.as_dict() for a in hub.alerts.active()]
     return {
-        "active": [a.as_dict() for a in hub.alerts.active()],
+        "active": [a for a in active if scope is None or scope.sees_alert(a)],
         "rules": [
             {"id": r.id, "title": r.describe(), "metric": r.metric, "scope": r.scope.value,
              "scope_id": r.scope_id, "comparison": r.comparison.value, "threshold": r.threshold,
@@ -153,16 +169,33 @@ async def alerts_now(request: Request, _: User = Depends(supervisor_api)) -> dic
 async def alert_history(
     request: Request,
     limit: int = Query(50, ge=1, le=1000),
-    _: User = Depends(supervisor_api),
+    user: User = Depends(supervisor_api),
 ) -> list[dict[str, Any]]:
-    """The latest alert events, newest first, with their delivery outcomes."""
+    """The latest alert events and throttle decisions, newest first, with their
+    delivery outcomes; a scoped supervisor's: the `limit` latest about their part
+    (among the latest 20,000)."""
     history: AlertHistory = request.app.state.alert_history
-    return await asyncio.to_thread(history.recent, limit)
+    scope = view_for(user, request.app.state.services)
+    if scope is None:
+        return await asyncio.to_thread(history.recent, limit)
+    read = limit
+    while True:
+        rows = await asyncio.to_thread(history.recent, read)
+        mine = [row for row in rows if scope.sees_alert(row)]
+        if len(mine) >= limit or len(rows) < read or read >= HISTORY_SCAN_MAX:
+            return mine[:limit]
+        read = min(read * 4, HISTORY_SCAN_MAX)
 
 
 @router.get("/api/live")
-async def live_snapshot(request: Request, user: User = Depends(supervisor_api)) -> dict[str, Any]:
-    """The control tower's current snapshot, once (what `/tower/ws` streams)."""
-    snapshot = hub_of(request).snapshot()
-    view = view_for(user, request.app.state.center_config)
-    return view(snapshot) if view else snapshot
+async def live_snapshot(
+    request: Request,
+    find: str = Query("", max_length=100, description="agents listed: text in id, name, site…"),
+    state: str = Query("", max_length=100, description="agents listed: in this state"),
+    user: User = Depends(supervisor_api),
+) -> dict[str, Any]:
+    """The control tower's current snapshot, once (what `/tower/ws` streams); a
+    scoped supervisor's shows only their part."""
+    hub = hub_of(request)
+    scope = view_for(user, request.app.state.services)
+    return hub.view(hub.snapshot(), scope, AgentFilter.of(find, state))

@@ -3,7 +3,7 @@
 "use strict";
 (function () {
   const $ = (sel) => document.querySelector(sel);
-  const state = { window: "sliding", snap: null, received: 0, ws: null, retry: 500 };
+  const state = { window: "sliding", snap: null, received: 0, ws: null, retry: 500, find: { find: "", state: "" } };
 
   // --- the REST API (the server's routes) ---------------------------------------------
   function csrf() {
@@ -107,7 +107,7 @@
         const r = el("tr", {});
         r.append(el("th", { scope: "row" }, id === "-" ? "(in-house)" : id));
         for (let i = 0; i < COLUMNS.length + 1; i++) r.append(el("td", {}));
-        if (dim === "queue" || dim === "channel") {
+        if (dim === "queue" || (dim === "channel" && !snap.scoped)) { // a whole channel: unscoped only
           const btn = el("button", { type: "button", class: "small-btn", "data-action": "standby" }, "Standby");
           btn.addEventListener("click", () => {
             const on = btn.dataset.on !== "1";
@@ -138,6 +138,7 @@
 
   function renderSummary(snap, levels) {
     const all = (snap.figures[state.window].center || {}).all || {};
+    $("#summary-scope").hidden = !snap.scoped;
     const set = (id, text, level) => { const e = document.getElementById(id); e.textContent = text; e.className = `value ${level || ""}`; };
     set("c-waiting", num(all.waiting), COLUMNS[0][2](all.waiting || 0));
     set("c-longest", dur(all.longest_wait), COLUMNS[1][2](all.longest_wait || 0));
@@ -169,14 +170,14 @@
     for (const it of items) recent.append(el("li", { class: `alert ${it.cls}` }, `${new Date(it.at * 1000).toLocaleTimeString()} ${it.text}`));
   }
 
+  // The server lists the agents the filter matches (the first 300 in id order) and
+  // counts every agent in the supervisor's scope: the page says how many it shows.
   function renderAgents(snap) {
     const tbody = $("#t-agents").tBodies[0];
-    const filter = $("#agent-filter").value.trim().toLowerCase();
+    const agents = snap.agents;
     const channels = JSON.parse(document.body.dataset.channels || "[]");
     const ids = new Set();
-    for (const a of snap.agents.list) {
-      const text = `${a.id} ${a.name} ${a.site} ${a.outsourcer} ${a.state}`.toLowerCase();
-      if (filter && !text.includes(filter)) continue;
+    for (const a of agents.list) {
       ids.add(a.id);
       const row = upsert(tbody, a.id, () => {
         const select = el("select", { "aria-label": `channel for ${a.id}` }, ...channels.map((c) => el("option", { value: c }, c)));
@@ -192,7 +193,25 @@
       setCell(row.cells[3], a.channels.join(", "), "");
     }
     prune(tbody, ids);
-    $("#agent-states").textContent = Object.entries(snap.agents.by_state).map(([k, v]) => `${v} ${k}`).join(" · ");
+    $("#agent-states").textContent = Object.entries(agents.by_state).map(([k, v]) => `${v} ${k}`).join(" · ");
+    const total = agents.total ?? agents.list.length, matching = agents.matching ?? total;
+    const filtered = matching < total || !!(agents.filter && (agents.filter.find || agents.filter.state));
+    const n = (v) => v.toLocaleString("en");
+    $("#agent-shown").textContent = `showing ${n(agents.list.length)} of ${filtered ? `${n(matching)} matching (${n(total)} agents)` : n(total)}`
+      + (agents.list.length < matching ? " — filter to find the others" : "");
+    const select = $("#agent-state");
+    const wanted = [...new Set([...Object.keys(agents.by_state), state.find.state].filter(Boolean))].sort();
+    const have = [...select.options].slice(1).map((o) => o.value);
+    if (wanted.join() !== have.join()) {
+      select.replaceChildren(el("option", { value: "" }, "any state"), ...wanted.map((k) => el("option", { value: k }, k)));
+      select.value = state.find.state;
+    }
+  }
+
+  // The agent filter is applied by the server (over every agent in scope).
+  function sendFilter() {
+    state.find = { find: $("#agent-filter").value.trim(), state: $("#agent-state").value };
+    if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify({ type: "agents", ...state.find }));
   }
 
   function renderWaiting(snap) {
@@ -249,7 +268,10 @@
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(`${proto}//${location.host}/tower/ws`);
     state.ws = ws;
-    ws.onopen = () => { state.retry = 500; $("#conn").textContent = "live"; $("#conn").className = "pill pill-on"; };
+    ws.onopen = () => {
+      state.retry = 500; $("#conn").textContent = "live"; $("#conn").className = "pill pill-on";
+      if (state.find.find || state.find.state) sendFilter(); // a new connection starts unfiltered
+    };
     ws.onmessage = (m) => {
       state.snap = JSON.parse(m.data);
       state.received = Date.now();
@@ -277,7 +299,8 @@
       render();
     });
   }
-  $("#agent-filter").addEventListener("input", render);
+  $("#agent-filter").addEventListener("input", () => { clearTimeout(sendFilter.timer); sendFilter.timer = setTimeout(sendFilter, 150); });
+  $("#agent-state").addEventListener("change", sendFilter);
   $("#outage").addEventListener("change", (e) => act(e.target.checked ? "Outage simulated" : "Outage over", () => API.outage(e.target.checked)));
   connect();
 })();
