@@ -7,7 +7,8 @@ module drives the real `CenterRunner` (so everything the tower shows went
 through the real engine and the real event log) with the simulator's
 distributions: Poisson arrivals per queue, customers who give up after an
 exponential patience, agents who accept after a ring, talk for a lognormal
-time and wrap up. The "outage" switch multiplies the arrival rates.
+time (or transfer a share of contacts to another queue, then wrap up their
+part) and wrap up. The "outage" switch multiplies the arrival rates.
 
 One agent (`human_agent`) is left to a person on the agent desk.
 """
@@ -57,6 +58,7 @@ class DemoSettings:
     ring: tuple[float, float] = (1.0, 3.0)  # seconds before a simulated agent accepts
     wrap: tuple[float, float] = (3.0, 8.0)  # seconds of wrap-up
     reject_share: float = 0.03
+    transfer_share: float = 0.05  # answered contacts an agent transfers to another queue
     human_agent: str = "p01"
     seed: int = 20240601
     skip: frozenset[str] = field(default_factory=frozenset)
@@ -167,8 +169,21 @@ class DemoTraffic:
                 self._later(self.rng.uniform(*self.settings.ring), self._answer, e)
             elif isinstance(e, ev.OfferAccepted) and e.agent_id != human:
                 talk = self._talk(e.contact_id)
-                command = cmd.Complete(contact_id=e.contact_id, agent_id=e.agent_id, by="demo")
+                target = self._transfer_target(e.contact_id)
+                command: cmd.Command
+                if target is not None and self.rng.random() < self.settings.transfer_share:
+                    talk *= self.rng.uniform(0.2, 0.5)  # the agent finds it is not theirs
+                    command = cmd.Transfer(
+                        contact_id=e.contact_id, agent_id=e.agent_id, to_queue=target, by="demo"
+                    )
+                else:
+                    command = cmd.Complete(contact_id=e.contact_id, agent_id=e.agent_id, by="demo")
                 self._later(talk, self._submit, command)
+            elif isinstance(e, ev.ContactTransferred) and e.from_agent != human and e.wrap_deadline:
+                wrap = cmd.FinishWrapUp(  # the transferring agent's notes on its part
+                    contact_id=e.contact_id, agent_id=e.from_agent, code="transferred", by="demo"
+                )
+                self._later(self.rng.uniform(*self.settings.wrap), self._submit, wrap)
             elif isinstance(e, ev.ContactCompleted) and e.agent_id != human:
                 code = self.rng.choice(("resolved", "resolved", "resolved", "follow-up", "sale"))
                 wrap = cmd.FinishWrapUp(
@@ -179,6 +194,19 @@ class DemoTraffic:
                     by="demo",
                 )
                 self._later(self.rng.uniform(*self.settings.wrap), self._submit, wrap)
+
+    def _transfer_target(self, contact_id: str) -> str | None:
+        """Another queue taking this contact's channel, for a first transfer."""
+        engine = self.runner.engine
+        contact = engine.contacts.get(contact_id)
+        if contact is None or contact.transfers:
+            return None
+        targets = sorted(
+            q
+            for q, s in engine.queues.items()
+            if q != contact.queue and contact.channel in s.spec.channels and not s.spec.standby
+        )
+        return self.rng.choice(targets) if targets else None
 
     def _talk(self, contact_id: str) -> float:
         contact = self.runner.engine.contacts.get(contact_id)
