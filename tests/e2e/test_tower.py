@@ -35,17 +35,24 @@ def test_tower_shows_live_figures_and_acts_on_the_engine() -> None:
                 queue = server.api("GET", "/api/queues/voice").json()
                 assert queue["standby"] is True
 
-                # raise a waiting contact's priority from the page
+                # set a waiting contact's priority to a chosen value from the page
                 row = page.locator(f'#t-waiting tr[data-id="{ids[0]}"]')
+                row.locator("input.priority").fill("37")
                 row.locator('button[data-action="priority"]').click()
-                expect(row.locator("td").nth(3)).to_have_text("10")
-                assert server.api("GET", f"/api/contacts/{ids[0]}").json()["priority"] == 10
+                expect(row.locator("td").nth(3)).to_have_text("37")
+                assert server.api("GET", f"/api/contacts/{ids[0]}").json()["priority"] == 37
+                # one queue's waiting contacts
+                page.select_option("#waiting-queue", "chat")
+                expect(page.locator("#t-waiting tbody tr")).to_have_count(1)
+                expect(page.locator("#t-waiting tbody tr td").nth(0)).to_have_text("chat")
+                page.select_option("#waiting-queue", "")
+                expect(page.locator("#t-waiting tbody tr")).to_have_count(4)
 
                 # move an agent to the chat channel, then log another one out
                 server.api("POST", "/api/agents/p02/login", json={"ready": False})
                 agent = page.locator('#t-agents tr[data-id="p02"]')
                 expect(agent.locator("td").nth(1)).to_contain_text("not_ready")
-                agent.locator("select").select_option("chat")
+                agent.locator('select[data-field="channel"]').select_option("chat")
                 agent.locator('button[data-action="move"]').click()
                 expect(agent.locator("td").nth(2)).to_have_text("chat")
                 capacity = server.api("GET", "/api/agents/p02").json()["capacity"]
@@ -53,6 +60,37 @@ def test_tower_shows_live_figures_and_acts_on_the_engine() -> None:
                 agent.locator('button[data-action="logout"]').click()
                 expect(agent.locator("td").nth(1)).to_have_text("offline")
                 assert server.api("GET", "/api/agents/p02").json()["presence"] == "offline"
+
+                # move an agent to one queue, then to another site, from the page
+                server.api("POST", "/api/agents/p03/login", json={"ready": False})
+                agent = page.locator('#t-agents tr[data-id="p03"]')
+                expect(agent.locator("td").nth(3)).to_have_text("every queue")
+                agent.locator('select[data-field="queue"]').select_option("voice@lyon")
+                agent.locator('button[data-action="move-queue"]').click()
+                expect(agent.locator("td").nth(3)).to_have_text("voice@lyon")
+                assert server.api("GET", "/api/agents/p03").json()["queues"] == ["voice@lyon"]
+                agent.locator('select[data-field="site"]').select_option("lyon")
+                agent.locator('button[data-action="move-site"]').click()
+                expect(agent.locator("td").nth(0)).to_have_text("lyon")
+                assert server.api("GET", "/api/agents/p03").json()["site"] == "lyon"
+                # the rows count it: voice@lyon's and Lyon's not ready, voice's not
+                agents_col = 8  # after waiting, longest, SL, aband., ASA, AHT, occ., volume
+                lyon = page.locator('#t-site tr[data-id="lyon"] td').nth(agents_col)
+                expect(lyon).to_have_text("1 NR")
+                expect(
+                    page.locator('#t-queue tr[data-id="voice@lyon"] td').nth(agents_col)
+                ).to_have_text("1 NR")
+                expect(
+                    page.locator('#t-queue tr[data-id="voice"] td').nth(agents_col)
+                ).to_have_text("0")
+                agent.locator('select[data-field="queue"]').select_option("")
+                agent.locator('button[data-action="move-queue"]').click()
+                expect(agent.locator("td").nth(3)).to_have_text("every queue")
+                assert server.api("GET", "/api/agents/p03").json()["queues"] == []
+                expect(
+                    page.locator('#t-queue tr[data-id="voice"] td').nth(agents_col)
+                ).to_have_text("1 NR")
+                server.api("POST", "/api/supervisor/agents/p03/logout", json={})
 
                 # the agents panel counts every agent; the filter is the server's
                 shown = page.locator("#agent-shown")

@@ -33,7 +33,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,17 +42,22 @@ from zoneinfo import ZoneInfo
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from joignable.core import events as ev
+from joignable.core.agent_counts import agents_by_row
 from joignable.core.alerts import AlertEvaluator, AlertEvent, AlertRule
-from joignable.core.figures import ratio
 from joignable.core.kpis import KpiBook, KpiSettings
 from joignable.core.lifecycle import ContactState
-from joignable.core.model import AgentSpec
 from joignable.core.runtime import Agent, Contact
 from joignable.core.throttle import ThrottleEvent, ThrottleSettings
 from joignable.service.notify import Notifier
 from joignable.service.runner import CenterRunner
-from joignable.service.throttles import RECENT, ThrottleBank, variant_queue
+from joignable.service.scope import FIELDS, Scope, compact, scoped_figures, scoped_rows, scoped_view
+from joignable.service.throttles import RECENT, ThrottleBank
 from joignable.store.throttles import ThrottleHistory
+
+# the scope code lives in service/scope.py; these names stay importable from here
+__all__ = [
+    "EVERYONE", "FIELDS", "AgentFilter", "LiveHub", "Scope", "scoped_view",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -63,145 +68,13 @@ DIMENSIONS: tuple[tuple[str, str | None], ...] = (
     ("site", "site"),
     ("outsourcer", "outsourcer"),
 )
-FIELDS = (
-    "offered", "answered", "abandoned", "short_abandons", "answered_in_sl", "waiting",
-    "longest_wait", "answer_rate", "abandonment_rate", "service_level",
-    "service_level_excl_short", "asa", "avg_wait", "aht", "occupancy", "volume",
-)  # fmt: skip
-MAX_WAITING_LISTED = 40
+#: the tower lists this many of each queue's longest-waiting contacts
+MAX_WAITING_PER_QUEUE = 20
 #: the tower lists this many agents (of those its filter matches, in id order);
 #: the counts cover every agent the supervisor may see
 MAX_AGENTS_LISTED = 300
 MAX_FILTER_CHARS = 100
 RECENT_ALERTS = 30
-
-
-def _compact(figures: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name in FIELDS:
-        value = figures.get(name)
-        out[name] = round(value, 4) if isinstance(value, float) else value
-    return out
-
-
-_COUNTS = ("offered", "answered", "abandoned", "short_abandons", "answered_in_sl", "waiting")
-
-
-def _together(members: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """The figures of several queues together, rebuilt from their counts as
-    `core/figures.py` defines them: counts summed, the longest wait the longest
-    of all, rates divided from the sums (never averaged). ASA divides the total
-    wait of the answered contacts (each queue's ASA × answered) by the answered.
-    What needs a sum the snapshot does not carry (average wait, AHT, occupancy)
-    is None, unless there is one member: its figures. {} when none has any yet."""
-    rows = [m for m in members if m]
-    if len(rows) <= 1:
-        return dict(rows[0]) if rows else {}
-    sums = {name: sum(r.get(name) or 0 for r in rows) for name in _COUNTS}
-    volume: dict[str, int] = {}
-    for row in rows:
-        for key, n in (row.get("volume") or {}).items():
-            volume[key] = volume.get(key, 0) + n
-    waited = sum((r.get("asa") or 0.0) * (r.get("answered") or 0) for r in rows)
-    offered, answered, short = sums["offered"], sums["answered"], sums["short_abandons"]
-    return _compact(
-        {
-            **sums,
-            "longest_wait": max(r.get("longest_wait") or 0.0 for r in rows),
-            "answer_rate": ratio(answered, offered),
-            "abandonment_rate": ratio(sums["abandoned"] - short, offered - short),
-            "service_level": ratio(sums["answered_in_sl"], offered),
-            "service_level_excl_short": ratio(sums["answered_in_sl"], offered - short),
-            "asa": ratio(waited, answered),
-            "volume": dict(sorted(volume.items())),
-        }
-    )
-
-
-def _scoped_figures(
-    dims: dict[str, dict[str, dict[str, Any]]],
-    scope: Scope,
-    queues: Collection[str],
-    lines: dict[str, tuple[int, float]],
-) -> dict[str, dict[str, dict[str, Any]]]:
-    """One window's figures as `scope` sees them: its `queues`, sites and
-    outsourcers; the summary (`center`) its queues together; a channel's row its
-    queues' rows whose contacts (their `volume` in the window) are all of that
-    channel, together, with its waiting contacts (`lines`: channel -> count,
-    longest wait, read from the engine). A channel that shares a queue's row
-    with another in the window is left out: the row cannot be split."""
-    mine = {k: v for k, v in dims.get("queue", {}).items() if k in queues}
-    rows: dict[str, list[dict[str, Any]]] = {}
-    split: set[str] = set()
-    for row in mine.values():
-        volume = row.get("volume") or {}
-        if len(volume) == 1:
-            rows.setdefault(next(iter(volume)), []).append(row)
-        else:
-            split.update(volume)
-    channels: dict[str, dict[str, Any]] = {}
-    for channel in sorted((set(rows) | set(lines)) - split):
-        figures = _together(rows.get(channel, ())) or _compact({})
-        figures["waiting"], longest = lines.get(channel, (0, 0.0))
-        figures["longest_wait"] = round(longest, 4)
-        channels[channel] = figures
-    return {
-        "center": {"all": _together(mine.values())},
-        "queue": mine,
-        "channel": channels,
-        "site": {k: v for k, v in dims.get("site", {}).items() if scope.site(k)},
-        "outsourcer": {k: v for k, v in dims.get("outsourcer", {}).items() if scope.outsourcer(k)},
-    }
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """What one scoped supervisor may see, as the rules of the web layer (the
-    REST API's `User.may_see_agent` and `may_see_queue`, by queue id): the hub
-    applies them and has no rule of its own. A site's figures are shown to whom
-    may see that site's in-house agents, an outsourcer's to whom may see that
-    outsourcer's agents (with no site): those figures are made of theirs only.
-    Clients with the same `key` see the same (they share one message)."""
-
-    key: Hashable
-    agent: Callable[[AgentSpec], bool]
-    queue: Callable[[str], bool]
-
-    def site(self, site: str) -> bool:
-        return self.agent(AgentSpec(id="", site=site))
-
-    def outsourcer(self, outsourcer: str) -> bool:
-        return self.agent(AgentSpec(id="", outsourcer=outsourcer))
-
-    def sees_alert(self, alert: dict[str, Any], queues: Collection[str] | None = None) -> bool:
-        """Whether an alert (or an alert history row) is about something in this
-        scope; `queues`, the queues in scope, spares asking the rule again."""
-        kind, member = alert.get("scope"), str(alert.get("scope_id", ""))
-        if str(alert.get("kind", "")).startswith("Throttle"):  # a throttle decision
-            return self.sees_throttle(alert, queues)
-        if kind == "queue":
-            return member in queues if queues is not None else self.queue(member)
-        if kind == "site":
-            return self.site(member)
-        if kind == "outsourcer":
-            return self.outsourcer(member)
-        return False  # the center's or a channel's: figures of the whole center
-
-    def sees_throttle(
-        self, throttle: dict[str, Any], queues: Collection[str] | None = None
-    ) -> bool:
-        """A throttle Q → S shows Q and the figures of queue Q@S: both must be in scope."""
-        queue, site = str(throttle.get("queue", "")), str(throttle.get("site", ""))
-        seen = queues.__contains__ if queues is not None else self.queue
-        return seen(queue) and seen(variant_queue(queue, site))
-
-
-def scoped_view(
-    key: Hashable, *, agent: Callable[[AgentSpec], bool], queue: Callable[[str], bool]
-) -> Scope:
-    """The scope of a supervisor who may see the agents `agent` admits and the
-    queues (by id) `queue` admits; pass it to `LiveHub.serve` / `LiveHub.view`."""
-    return Scope(key, agent, queue)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,13 +111,14 @@ class _Roster:
     """The agents with their states, in id order, at engine event `seq`; the
     agents of each scope (by key) and the rows built, filled as views ask."""
 
-    __slots__ = ("agents", "rows", "scoped", "seq")
+    __slots__ = ("agents", "by_row", "rows", "scoped", "seq")
 
     def __init__(self, seq: int, agents: list[tuple[Agent, str]]) -> None:
         self.seq = seq
         self.agents = agents
         self.rows: dict[str, dict[str, Any]] = {}
         self.scoped: dict[Hashable, tuple[list[tuple[Agent, str]], dict[str, int]]] = {}
+        self.by_row: dict[Hashable, dict[str, dict[str, dict[str, int]]]] = {}
 
     def row(self, agent: Agent, state: str) -> dict[str, Any]:
         row = self.rows.get(agent.id)
@@ -461,14 +335,19 @@ class LiveHub:
             "site": {a.site for a in engine.agents.values() if a.site},
             "outsourcer": {a.outsourcer for a in engine.agents.values() if a.outsourcer},
         }
+        for queue in engine.queues.values():  # a site or outsourcer a queue names
+            if queue.spec.site:
+                known["site"].add(queue.spec.site)
+            if queue.spec.outsourcer:
+                known["outsourcer"].add(queue.spec.outsourcer)
         since = self.midnight(now)
         fresh_today = now - self._today_at >= self.today_every or self._today_since != since
         for name, by in DIMENSIONS:
-            sliding = {k: _compact(f.as_dict()) for k, f in self.book.window(now, by=by).items()}
+            sliding = {k: compact(f.as_dict()) for k, f in self.book.window(now, by=by).items()}
             yield
             if fresh_today:
                 self._today[name] = {
-                    k: _compact(f.as_dict())
+                    k: compact(f.as_dict())
                     for k, f in self.book.figures(now, by=by, since=since).items()
                 }
                 yield
@@ -505,6 +384,22 @@ class LiveHub:
         `MAX_AGENTS_LISTED` of them listed in id order (`list`, `listed_max`).
         A scope's agents are picked once per engine state, a row built once."""
         roster = self._roster_now()
+        members, by_state = self._scoped_agents(roster, scope)
+        matched = [m for m in members if find.matches(*m)] if find else members
+        return {
+            "by_state": by_state,
+            "list": [roster.row(agent, state) for agent, state in matched[:MAX_AGENTS_LISTED]],
+            "total": len(members),
+            "matching": len(matched),
+            "listed_max": MAX_AGENTS_LISTED,
+            "filter": {"find": find.find, "state": find.state},
+        }
+
+    def _scoped_agents(
+        self, roster: _Roster, scope: Scope | None
+    ) -> tuple[list[tuple[Agent, str]], dict[str, int]]:
+        """The agents `scope` may see (None: all) and their count by state,
+        picked once per engine state and scope."""
         key = None if scope is None else scope.key
         mine = roster.scoped.get(key)
         if mine is None:
@@ -515,16 +410,21 @@ class LiveHub:
             for _, state in members:
                 by_state[state] = by_state.get(state, 0) + 1
             mine = roster.scoped[key] = (members, dict(sorted(by_state.items())))
-        members, by_state = mine
-        matched = [m for m in members if find.matches(*m)] if find else members
-        return {
-            "by_state": by_state,
-            "list": [roster.row(agent, state) for agent, state in matched[:MAX_AGENTS_LISTED]],
-            "total": len(members),
-            "matching": len(matched),
-            "listed_max": MAX_AGENTS_LISTED,
-            "filter": {"find": find.find, "state": find.state},
-        }
+        return mine
+
+    def agent_states(self, scope: Scope | None = None) -> dict[str, dict[str, dict[str, int]]]:
+        """The agents `scope` may see (None: all) by state, for each queue,
+        channel, site and outsourcer (`core/agent_counts.py`), counted once per
+        engine state and scope: one pass over those agents. Not yet cut to the
+        rows the scope may see (`view` does)."""
+        roster = self._roster_now()
+        key = None if scope is None else scope.key
+        rows = roster.by_row.get(key)
+        if rows is None:
+            members, _ = self._scoped_agents(roster, scope)
+            queues = {q: s.spec.channels for q, s in self.runner.engine.queues.items()}
+            rows = roster.by_row[key] = agents_by_row(members, queues)
+        return rows
 
     def _waiting_contacts(self, now: float) -> list[Contact]:
         """The contacts waiting at `now`, longest first (kept while the engine and
@@ -538,16 +438,19 @@ class LiveHub:
         return waiting
 
     def waiting(self, now: float, queues: Collection[str] | None = None) -> list[dict[str, Any]]:
-        """The `MAX_WAITING_LISTED` longest-waiting contacts (of `queues` only,
-        when given)."""
+        """The `MAX_WAITING_PER_QUEUE` longest-waiting contacts of each queue (of
+        `queues` only, when given), longest first: a pass over those waiting."""
         listed: list[dict[str, Any]] = []
+        per_queue: dict[str, int] = {}
         for c in self._waiting_contacts(now):
-            if len(listed) >= MAX_WAITING_LISTED:
-                break
             if c.state is not ContactState.WAITING or (
                 queues is not None and c.queue not in queues
             ):
                 continue
+            n = per_queue.get(c.queue, 0)
+            if n >= MAX_WAITING_PER_QUEUE:
+                continue
+            per_queue[c.queue] = n + 1
             listed.append(
                 {
                     "id": c.id,
@@ -585,7 +488,9 @@ class LiveHub:
             "event_at": self._event_at,
             "figures": figures,
             "agents": self.agents(),
+            "agent_states": self.agent_states(),
             "waiting": self.waiting(now),
+            "waiting_per_queue": MAX_WAITING_PER_QUEUE,
             "standby": {
                 "queues": sorted(q for q, s in engine.queues.items() if s.spec.standby),
                 "channels": sorted(ch.value for ch in engine.channel_standby),
@@ -615,7 +520,7 @@ class LiveHub:
         `scope.outsourcer` admit, with their alerts; the throttles whose queue
         and site queue are in scope; their agents, counted in full. The summary
         (`center`) and the channel rows are their queues' figures together
-        (`_scoped_figures`). Alerts on the center or a channel (the whole
+        (`service/scope.py`). Alerts on the center or a channel (the whole
         center's figures) are not shown."""
         if scope is None:
             return snapshot if not find else {**snapshot, "agents": self.agents(None, find)}
@@ -630,10 +535,11 @@ class LiveHub:
             if c.state is ContactState.WAITING and c.queue in queues:
                 n, longest = lines.get(c.channel.value, (0, max(now - c.entered, 0.0)))
                 lines[c.channel.value] = (n + 1, longest)
-        figures = {w: _scoped_figures(dims, scope, queues, lines) for w, dims in dims_of.items()}
+        figures = {w: scoped_figures(dims, scope, queues, lines) for w, dims in dims_of.items()}
         out = dict(snapshot)
         out["figures"] = figures
         out["agents"] = self.agents(scope, find)
+        out["agent_states"] = scoped_rows(self.agent_states(scope), scope, queues)
         out["waiting"] = self.waiting(now, queues)
         standby = snapshot["standby"]
         out["standby"] = {**standby, "queues": [q for q in standby["queues"] if q in queues]}
@@ -796,5 +702,6 @@ def _agent_row(agent: Agent, state: str) -> dict[str, Any]:
         "state": state,
         "reason": agent.reason,
         "channels": [ch.value for ch, n in spec.capacity.limits if n > 0],
+        "queues": sorted(spec.queues),  # empty: every queue
         "contacts": agent.holding,
     }

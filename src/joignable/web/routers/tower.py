@@ -116,7 +116,10 @@ async def tower_page(request: Request, user: User = Depends(supervisor_page)) ->
     """The control tower page (filled live by static/tower.js)."""
     config: CenterConfig | None = getattr(request.app.state, "center_config", None)
     channels = sorted({ch.value for q in config.queues for ch in q.channels}) if config else []
-    return _page(request, "tower.html", user, channels=channels)
+    # the move buttons' lists: the queues the user may see (as GET /api/queues), every site
+    queues = sorted(q.id for q in config.queues if user.may_see_queue(q)) if config else []
+    sites = sorted(s.id for s in config.sites) if config else []
+    return _page(request, "tower.html", user, channels=channels, queues=queues, sites=sites)
 
 
 def view_for(user: User, services: Services) -> Scope | None:

@@ -28,6 +28,9 @@
   const LIMITS = { voice: 1, callback: 1, chat: 3, email: 5, sms: 5, social: 5 };
   const API = {
     move: (agent, channel) => call("POST", `/api/supervisor/agents/${enc(agent)}/move`, { capacity: { [channel]: LIMITS[channel] || 1 } }),
+    // the agent's queue list: one queue, or [] for every queue
+    moveQueues: (agent, queues) => call("POST", `/api/supervisor/agents/${enc(agent)}/move`, { queues }),
+    moveSite: (agent, site) => call("POST", `/api/supervisor/agents/${enc(agent)}/move`, { site }),
     logout: (agent) => call("POST", `/api/supervisor/agents/${enc(agent)}/logout`, {}),
     queueStandby: (q, on) => call("POST", `/api/supervisor/queues/${enc(q)}/standby`, { standby: on }),
     channelStandby: (ch, on) => call("POST", `/api/supervisor/channels/${enc(ch)}/standby`, { standby: on }),
@@ -97,6 +100,15 @@
     return levels;
   }
 
+  // Agents by state of one row: "2 av · 1 busy · 1 NR" (zeros left out), "0" when none.
+  const STATE_SHORT = [["available", "av"], ["reserved", "res"], ["busy", "busy"], ["wrap_up", "wrap"], ["not_ready", "NR"]];
+  function agentCounts(counts) {
+    if (!counts) return ["–", ""];
+    const parts = STATE_SHORT.filter(([k]) => counts[k]).map(([k, s]) => `${counts[k]} ${s}`);
+    const title = STATE_SHORT.map(([k]) => `${counts[k] || 0} ${k.replace("_", " ")}`).join(", ");
+    return [parts.length ? parts.join(" · ") : "0", title];
+  }
+
   function renderDimension(dim, members, snap, levels) {
     const table = document.getElementById(`t-${dim}`);
     const tbody = table.tBodies[0];
@@ -106,7 +118,7 @@
       const row = upsert(tbody, id, () => {
         const r = el("tr", {});
         r.append(el("th", { scope: "row" }, id === "-" ? "(in-house)" : id));
-        for (let i = 0; i < COLUMNS.length + 1; i++) r.append(el("td", {}));
+        for (let i = 0; i < COLUMNS.length + 2; i++) r.append(el("td", {}));
         if (dim === "queue" || (dim === "channel" && !snap.scoped)) { // a whole channel: unscoped only
           const btn = el("button", { type: "button", class: "small-btn", "data-action": "standby" }, "Standby");
           btn.addEventListener("click", () => {
@@ -124,6 +136,10 @@
         setCell(row.cells[i + 1], fmt(v), alert || (v === undefined ? "" : level(v)));
       });
       setCell(row.cells[COLUMNS.length + 1], `${num(f.offered)} / ${num(f.answered)}`, "");
+      const [counts, title] = agentCounts(((snap.agent_states || {})[dim] || {})[id]);
+      const cell = row.cells[COLUMNS.length + 2];
+      setCell(cell, counts, "agents");
+      cell.title = title;
       const btn = row.querySelector('button[data-action="standby"]');
       if (btn) {
         const on = standby.has(id);
@@ -176,21 +192,32 @@
     const tbody = $("#t-agents").tBodies[0];
     const agents = snap.agents;
     const channels = JSON.parse(document.body.dataset.channels || "[]");
+    const queues = JSON.parse(document.body.dataset.queues || "[]");
+    const sites = JSON.parse(document.body.dataset.sites || "[]");
     const ids = new Set();
     for (const a of agents.list) {
       ids.add(a.id);
       const row = upsert(tbody, a.id, () => {
-        const select = el("select", { "aria-label": `channel for ${a.id}` }, ...channels.map((c) => el("option", { value: c }, c)));
+        const select = el("select", { "aria-label": `channel for ${a.id}`, "data-field": "channel" }, ...channels.map((c) => el("option", { value: c }, c)));
         const move = el("button", { type: "button", class: "small-btn", "data-action": "move" }, "Move");
         move.addEventListener("click", () => act(`Move ${a.id} to ${select.value}`, () => API.move(a.id, select.value)));
+        const queue = el("select", { "aria-label": `queues for ${a.id}`, "data-field": "queue" },
+          el("option", { value: "" }, "every queue"), ...queues.map((q) => el("option", { value: q }, q)));
+        const toQueue = el("button", { type: "button", class: "small-btn", "data-action": "move-queue" }, "Queue");
+        toQueue.addEventListener("click", () => act(`Move ${a.id} to ${queue.value || "every queue"}`,
+          () => API.moveQueues(a.id, queue.value ? [queue.value] : [])));
+        const site = el("select", { "aria-label": `site for ${a.id}`, "data-field": "site" }, ...sites.map((s) => el("option", { value: s }, s)));
+        const toSite = el("button", { type: "button", class: "small-btn", "data-action": "move-site" }, "Site");
+        toSite.addEventListener("click", () => act(`Move ${a.id} to site ${site.value}`, () => API.moveSite(a.id, site.value)));
         const out = el("button", { type: "button", class: "small-btn ghost", "data-action": "logout" }, "Log out");
         out.addEventListener("click", () => act(`Log out ${a.id}`, () => API.logout(a.id)));
-        return el("tr", {}, el("th", { scope: "row" }, a.name ? `${a.id} · ${a.name}` : a.id), el("td", {}), el("td", {}), el("td", {}),
-          el("td", { class: "actions" }, select, move, out));
+        return el("tr", {}, el("th", { scope: "row" }, a.name ? `${a.id} · ${a.name}` : a.id), el("td", {}), el("td", {}), el("td", {}), el("td", {}),
+          el("td", { class: "actions" }, select, move, queue, toQueue, site, toSite, out));
       });
       setCell(row.cells[1], a.outsourcer ? `${a.site} · ${a.outsourcer}` : a.site, "");
       setCell(row.cells[2], a.state + (a.reason && a.state === "not_ready" ? ` (${a.reason})` : "") + (a.contacts ? ` · ${a.contacts}` : ""), `state ${a.state}`);
       setCell(row.cells[3], a.channels.join(", "), "");
+      setCell(row.cells[4], a.queues && a.queues.length ? a.queues.join(", ") : "every queue", "");
     }
     prune(tbody, ids);
     $("#agent-states").textContent = Object.entries(agents.by_state).map(([k, v]) => `${v} ${k}`).join(" · ");
@@ -214,25 +241,43 @@
     if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify({ type: "agents", ...state.find }));
   }
 
+  // The server sends each queue's longest-waiting contacts (the first 20 of each);
+  // the queue list chooses one queue's, so any queue's contact can be reached.
   function renderWaiting(snap) {
     const tbody = $("#t-waiting").tBodies[0];
+    const pick = $("#waiting-queue");
+    const inLine = [...new Set([...Object.keys(snap.figures[state.window].queue || {}), ...snap.waiting.map((c) => c.queue)])].sort();
+    const wanted = [...new Set([...inLine, pick.value].filter(Boolean))].sort();
+    if (wanted.join() !== [...pick.options].slice(1).map((o) => o.value).join()) {
+      const chosen = pick.value;
+      pick.replaceChildren(el("option", { value: "" }, "every queue"), ...wanted.map((q) => el("option", { value: q }, q)));
+      pick.value = chosen;
+    }
     const ids = new Set();
+    let shown = 0;
     for (const c of snap.waiting) {
+      if (pick.value && c.queue !== pick.value) continue;
       ids.add(c.id);
+      shown += 1;
       const row = upsert(tbody, c.id, () => {
-        const up = el("button", { type: "button", class: "small-btn", "data-action": "priority" }, "Priority +10");
-        up.addEventListener("click", () => {
-          const current = Number(row.dataset.priority || 0);
-          act(`Priority of ${c.id}`, () => API.priority(c.id, current + 10));
+        const value = el("input", { type: "number", min: "-1000", max: "1000", step: "1", value: String(c.priority), "aria-label": `priority of ${c.id}`, class: "priority" });
+        const set = el("button", { type: "button", class: "small-btn", "data-action": "priority" }, "Set priority");
+        set.addEventListener("click", () => {
+          const p = Number(value.value);
+          if (!Number.isInteger(p) || p < -1000 || p > 1000) { toast(`Priority of ${c.id}: a whole number from -1000 to 1000`, true); return; }
+          act(`Priority of ${c.id} to ${p}`, () => API.priority(c.id, p));
         });
-        const row = el("tr", {}, el("th", { scope: "row" }, c.id), el("td", {}, c.queue), el("td", {}, c.channel), el("td", {}), el("td", {}), el("td", {}, up));
-        return row;
+        return el("tr", {}, el("th", { scope: "row" }, c.id), el("td", {}, c.queue), el("td", {}, c.channel), el("td", {}), el("td", {}),
+          el("td", { class: "actions" }, value, set));
       });
+      const input = row.querySelector("input.priority");
+      if (row.dataset.priority !== String(c.priority) && document.activeElement !== input) input.value = String(c.priority);
       row.dataset.priority = String(c.priority);
       setCell(row.cells[3], dur(c.waited), COLUMNS[1][2](c.waited));
       setCell(row.cells[4], String(c.priority), "");
     }
     prune(tbody, ids);
+    $("#waiting-shown").textContent = `${shown} listed (each queue's ${snap.waiting_per_queue || 20} longest waits)`;
   }
 
   function renderThrottles(snap) {
@@ -301,6 +346,7 @@
   }
   $("#agent-filter").addEventListener("input", () => { clearTimeout(sendFilter.timer); sendFilter.timer = setTimeout(sendFilter, 150); });
   $("#agent-state").addEventListener("change", sendFilter);
+  $("#waiting-queue").addEventListener("change", render);
   $("#outage").addEventListener("change", (e) => act(e.target.checked ? "Outage simulated" : "Outage over", () => API.outage(e.target.checked)));
   connect();
 })();
