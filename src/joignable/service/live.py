@@ -18,11 +18,13 @@ which is what the bench measures. A slow client skips snapshots; it never
 makes the others wait. See docs/decisions/0007-live-figures-over-websocket.md.
 
 A scoped supervisor's client sees `view(snapshot, scope, filter)`: the web
-layer hands over its own access rules as a `Scope` (the hub has none of its
-own), and a tower client chooses the agents listed (`AgentFilter`). Clients
-of one scope with one filter share a message; the agents and their states are
-read once per engine event (`_Roster`), each scope's agents picked once from
-them, so a push stays a pass over the agents per scope and per filter.
+layer hands over its own access rules as a `Scope` (`service/scope.py`; the
+hub has none of its own), and a tower client chooses the agents listed
+(`AgentFilter`). Clients of one scope with one filter share a message; the
+agents and their states are read once per engine event (`_Roster`), each
+scope's agents picked once from them and counted by state for every row once
+(`core/agent_counts.py`), so a push stays a pass over the agents per scope and
+per filter.
 """
 
 from __future__ import annotations
@@ -439,10 +441,16 @@ class LiveHub:
 
     def waiting(self, now: float, queues: Collection[str] | None = None) -> list[dict[str, Any]]:
         """The `MAX_WAITING_PER_QUEUE` longest-waiting contacts of each queue (of
-        `queues` only, when given), longest first: a pass over those waiting."""
+        `queues` only, when given), longest first: a pass over those waiting, cut
+        short once every queue has its share."""
         listed: list[dict[str, Any]] = []
         per_queue: dict[str, int] = {}
+        known = self.runner.engine.queues if queues is None else queues
+        lines = len(known)
+        full = 0
         for c in self._waiting_contacts(now):
+            if full >= lines:
+                break
             if c.state is not ContactState.WAITING or (
                 queues is not None and c.queue not in queues
             ):
@@ -451,6 +459,8 @@ class LiveHub:
             if n >= MAX_WAITING_PER_QUEUE:
                 continue
             per_queue[c.queue] = n + 1
+            if n + 1 == MAX_WAITING_PER_QUEUE and c.queue in known:
+                full += 1
             listed.append(
                 {
                     "id": c.id,
