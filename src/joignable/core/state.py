@@ -243,6 +243,7 @@ class CenterState:
     def _a_agent_removed(self, e: ev.AgentRemoved) -> None:
         agent = self.agents.pop(e.agent_id)
         self.router.reindex(agent, frozenset(), agent.indexed, False)  # offline: nothing left
+        self.router.forget(agent.id)
 
     def _a_queue_standby(self, e: ev.QueueStandbySet) -> None:
         qs = self.queues[e.queue_id]
