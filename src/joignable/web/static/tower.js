@@ -117,7 +117,8 @@
     for (const [id, f] of Object.entries(members)) {
       const row = upsert(tbody, id, () => {
         const r = el("tr", {});
-        r.append(el("th", { scope: "row" }, id === "-" ? "(in-house)" : id));
+        const none = dim === "site" ? "(no site)" : dim === "outsourcer" ? "(in-house)" : "(none)";
+        r.append(el("th", { scope: "row" }, id === "-" ? none : id));
         for (let i = 0; i < COLUMNS.length + 2; i++) r.append(el("td", {}));
         if (dim === "queue" || (dim === "channel" && !snap.scoped)) { // a whole channel: unscoped only
           const btn = el("button", { type: "button", class: "small-btn", "data-action": "standby" }, "Standby");
