@@ -388,3 +388,29 @@ def test_an_unanswered_contact_counts_at_its_queues_site_and_outsourcer_or_dash(
         "-": (2, 2),
     }
     assert outsourcers["acme"].abandonment_rate == 1.0
+
+
+def test_a_transferred_contact_called_back_from_its_second_queue_is_handled() -> None:
+    e = Engine()
+    h = e.handle
+    log = h(cmd.ConfigureQueue(queue=QueueSpec(id="q", wrap_up=0)), 0)
+    second = QueueSpec(
+        id="experts", channels=frozenset({Channel.VOICE, Channel.CALLBACK}), wrap_up=0,
+        max_wait=60, on_max_wait=OverflowAction.CALLBACK,
+    )  # fmt: skip
+    log += h(cmd.ConfigureQueue(queue=second), 0)
+    log += h(cmd.ConfigureAgent(agent=AgentSpec(id="a1", queues=frozenset({"q"}))), 0)
+    log += h(cmd.ConfigureAgent(agent=AgentSpec(id="a2", queues=frozenset({"experts"}))), 0)
+    log += h(cmd.LogIn(agent_id="a1"), 0)
+    log += h(voice("c1", "alice"), 10)
+    log += h(cmd.Accept(contact_id="c1", agent_id="a1"), 10)
+    log += h(cmd.Transfer(contact_id="c1", agent_id="a1", to_queue="experts"), 40)
+    log += h(cmd.Tick(), 100)  # nobody in experts: max wait → callback
+    log += h(cmd.LogIn(agent_id="a2"), 200)  # offered c1-cb
+    log += h(cmd.Accept(contact_id="c1-cb", agent_id="a2"), 200)
+    log += h(cmd.Complete(contact_id="c1-cb", agent_id="a2"), 260)  # no wrap-up in experts
+    book = KpiBook(KpiSettings())
+    book.apply_all(log)
+    f = book.figures(400)["all"]
+    assert (f.answered, f.customers_reached) == (1, 1)
+    assert f.aht == pytest.approx(60)  # the callback's talk (it was not booked at all)

@@ -558,3 +558,42 @@ def test_offer_time_out_per_channel() -> None:
     assert c.state("v1") is ContactState.WAITING and c.state("e1") is ContactState.OFFERED
     with pytest.raises(ValueError, match="greater than 0"):
         QueueRules(channels=[Channel.EMAIL], offer_timeouts={"email": 0})
+
+
+def test_a_capacity_changed_mid_contact_releases_what_it_charged() -> None:
+    """An agent's capacity changes while it holds a chat: the load is charged at
+    the new costs, so releasing the chat brings it back to 0 (it went negative,
+    and the agent was then offered more than its budget)."""
+    q = QueueSpec(id="q", wrap_up=0)
+    c = Center(q)
+    chats = Capacity.of({Channel.CHAT: 3, Channel.EMAIL: 5})
+    c.agent("a1", capacity=chats)
+    c.call("c1", channel=Channel.CHAT)
+    c.do(cmd.Accept(contact_id="c1", agent_id="a1"), at=1)
+    a1 = c.engine.agents["a1"]
+    one_chat = Capacity.of({Channel.CHAT: 1, Channel.EMAIL: 5})
+    c.do(cmd.ConfigureAgent(agent=AgentSpec(id="a1", capacity=one_chat)), at=2)
+    assert a1.load == a1.budget and not a1.indexed  # full: one chat at its new cost
+    c.do(cmd.Complete(contact_id="c1", agent_id="a1"), at=3)
+    assert a1.load == 0
+    c.do(cmd.ConfigureAgent(agent=AgentSpec(id="a1", capacity=chats)), at=4)
+    for i in range(8):
+        c.call(f"m{i}", channel=Channel.EMAIL if i < 6 else Channel.CHAT, at=5)
+    assert a1.load <= a1.budget and a1.load == sum(a1.costs[ch] * n for ch, n in a1.counts.items())
+
+
+def test_a_contact_whose_callback_id_is_taken_keeps_its_place() -> None:
+    """X was called back (X-cb waits); a new X reaches its maximum wait: it is
+    not ended as called back without a callback (it was lost), it waits on."""
+    from joignable.queue_schema import QueueRules
+
+    rules = QueueRules(channels=[Channel.VOICE], max_wait=60, on_max_wait=OverflowAction.CALLBACK)
+    c = Center(rules.spec("q"))
+    c.call("X", at=0)
+    c.tick(61)
+    assert list(c.engine.contacts) == ["X-cb"]
+    c.call("X", at=100)
+    out = c.tick(161)
+    passed = [(e.contact_id, e.action) for e in out if isinstance(e, ev.MaxWaitPassed)]
+    assert passed == [("X-cb", "callback"), ("X", "callback")] and len(out) == 2
+    assert sorted(c.engine.contacts) == ["X", "X-cb"] and c.engine.ended == {"callback": 1}

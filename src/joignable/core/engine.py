@@ -196,9 +196,8 @@ class Engine(CenterState):
                 attributes=(*spec.attributes, ("callback_of", spec.id)),
                 arrived_at=contact.arrived_at,
             )
-            if callback.id not in self.contacts:
-                self._emit(ev.ContactQueued, contact=callback, entered=contact.entered)
-                self._route_contact(self.contacts[callback.id])
+            self._emit(ev.ContactQueued, contact=callback, entered=contact.entered)
+            self._route_contact(self.contacts[callback.id])  # (_can_leave: its id is free)
             return
         reason_map = {OverflowAction.VOICEMAIL: EndReason.VOICEMAIL}
         self._emit(
@@ -219,8 +218,12 @@ class Engine(CenterState):
             return (
                 target is not None and target is not qs and contact.channel in target.spec.channels
             )
-        if action is OverflowAction.CALLBACK:
-            return contact.channel is not Channel.CALLBACK and Channel.CALLBACK in qs.spec.channels
+        if action is OverflowAction.CALLBACK:  # (one promise per contact id at a time)
+            return (
+                contact.channel is not Channel.CALLBACK
+                and Channel.CALLBACK in qs.spec.channels
+                and f"{contact.id}-cb" not in self.contacts
+            )
         return True
 
     def _fire_timers(self, now: float) -> None:

@@ -403,7 +403,8 @@ class KpiBook:
         if c is None:
             return
         if c.resolved:  # a transferred contact that left its second queue
-            self._close(c.id)
+            if e.reason is not EndReason.CALLBACK:  # a callback keeps the request open
+                self._close(c.id)
             return
         wait = e.at - c.entered
         reason = e.reason

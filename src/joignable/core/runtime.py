@@ -160,6 +160,10 @@ class Agent:
         self.budget = cap.budget
         self.limits = {ch: cap.limit(ch) for ch in Channel}
         self.costs = {ch: cap.cost(ch) for ch in Channel}
+        # what it holds now, at the new costs: a contact is released at the cost
+        # it has then, so the load must be charged at those costs too (a
+        # capacity changed mid-call may leave it over budget until released)
+        self.load = sum(self.costs[ch] * n for ch, n in self.counts.items())
         self.channels = tuple(ch for ch in Channel if self.limits[ch] > 0)
         self.room = tuple((ch, self.limits[ch], self.costs[ch]) for ch in self.channels)
         self.keys: dict[Channel, tuple[tuple[Channel, str], ...]] = {
