@@ -597,3 +597,30 @@ def test_a_contact_whose_callback_id_is_taken_keeps_its_place() -> None:
     passed = [(e.contact_id, e.action) for e in out if isinstance(e, ev.MaxWaitPassed)]
     assert passed == [("X-cb", "callback"), ("X", "callback")] and len(out) == 2
     assert sorted(c.engine.contacts) == ["X", "X-cb"] and c.engine.ended == {"callback": 1}
+
+
+def test_a_contact_moved_into_a_queue_on_standby_gets_its_standby_action() -> None:
+    """Transferred or overflowed into a queue on standby, a contact gets that
+    queue's standby action as an arrival would (it used to wait unrouted);
+    an overflow action there is not chained: it waits for the standby to end."""
+    experts = QueueSpec(
+        id="experts", channels=frozenset({Channel.VOICE, Channel.CALLBACK}),
+        on_standby=OverflowAction.CALLBACK, standby=True,
+    )  # fmt: skip
+    c = Center(QueueSpec(id="q", wrap_up=0), experts)
+    c.agent("a1", queues=frozenset({"q"}))
+    c.call("c1")
+    c.do(cmd.Accept(contact_id="c1", agent_id="a1"), at=1)
+    c.do(cmd.Transfer(contact_id="c1", agent_id="a1", to_queue="experts"), at=5)
+    assert list(c.engine.contacts) == ["c1-cb"] and c.engine.ended == {"callback": 1}
+    # overflow into a standby queue whose own standby action is an overflow: it waits
+    d = Center(
+        QueueSpec(id="q", max_wait=30, on_max_wait=OverflowAction.OVERFLOW, overflow_to="b"),
+        QueueSpec(id="b", standby=True, on_standby=OverflowAction.OVERFLOW, overflow_to="q"),
+    )
+    d.call("c1", at=0)
+    d.tick(31)
+    assert d.waiting("b") == ["c1"] and d.waiting("q") == []
+    d.do(cmd.SetQueueStandby(queue_id="b", standby=False), at=40)
+    d.agent("a1")
+    assert d.offers() == [("c1", "a1")]

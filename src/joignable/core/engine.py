@@ -148,6 +148,18 @@ class Engine(CenterState):
         if agent is not None:
             self._offer(contact, agent, qs.spec)
 
+    def _settle(self, contact: Contact) -> None:
+        """A contact moved into a queue's line (transfer, overflow): routed, or,
+        when that queue or channel is on standby, given the queue's standby
+        action as an arrival would be — except another overflow (no ping-pong
+        between queues on standby): it then waits for the standby to end."""
+        qs = self.queues[contact.queue]
+        if qs.spec.standby or contact.channel in self.channel_standby:
+            if qs.spec.on_standby is not OverflowAction.OVERFLOW:
+                self._leave_line(contact, qs.spec.on_standby, "standby")
+            return
+        self._route_contact(contact)
+
     def _route_agent(self, agent: Agent) -> None:
         """Fill the agent's free room with the best waiting contacts."""
         while agent.indexed:
@@ -180,7 +192,7 @@ class Engine(CenterState):
         if action is OverflowAction.OVERFLOW:
             target = qs.spec.overflow_to or ""
             self._emit(ev.ContactMoved, contact_id=contact.id, queue_id=target, reason=reason)
-            self._route_contact(contact)
+            self._settle(contact)
             return
         if action is OverflowAction.CALLBACK:
             spec = contact.spec
@@ -471,7 +483,7 @@ class Engine(CenterState):
                 wrap_deadline=wrap_deadline,
                 by=c.by,
             )
-            self._route_contact(contact)
+            self._settle(contact)
         else:
             target = self._agent(c.to_agent)
             if target.id == agent.id or contact.channel not in target.indexed:
