@@ -4,7 +4,8 @@ A runner with its live hub handles a morning of traffic on a manual clock
 (arrivals, offers, answers, abandons, wrap-ups, a transfer, a callback, agents
 coming and going); then the stored events are read back from the database and
 folded into a fresh KPI book: every figure, per every dimension, over the whole
-day and over the sliding window, is the same as the live one.
+day and over the sliding window, is the same as the live one — on SQLite and
+on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import asyncio
 import contextlib
 import random
 from pathlib import Path
+
+import pytest
 
 from joignable.core import commands as cmd
 from joignable.core.commands import CommandRejected
@@ -35,9 +38,9 @@ from joignable.store import EventLog
 DIMENSIONS = (None, "queue", "channel", "site", "outsourcer", "interval")
 
 
-async def morning(tmp_path: Path, seed: int) -> tuple[dict, dict, float]:
+async def morning(url: str, seed: int) -> tuple[dict, dict, float]:
     clock = ManualClock(1_760_000_000.0)
-    log = EventLog.open(str(tmp_path / "center.db"))
+    log = EventLog.open(url)
     runner = CenterRunner(log, clock)
     hub = LiveHub(runner)
     await runner.start()
@@ -105,7 +108,7 @@ async def morning(tmp_path: Path, seed: int) -> tuple[dict, dict, float]:
         await hub.stop()
         await runner.stop()
         log.close()
-    with EventLog.open(str(tmp_path / "center.db"), create=False) as stored:
+    with EventLog.open(url, create=False) as stored:
         offline_book = KpiBook()
         offline_book.apply_all(from_stored(stored.read()))
     offline = {
@@ -115,8 +118,15 @@ async def morning(tmp_path: Path, seed: int) -> tuple[dict, dict, float]:
     return live, offline, now
 
 
-def test_live_figures_equal_the_ones_recomputed_from_the_log(tmp_path: Path) -> None:
-    live, offline, _ = asyncio.run(morning(tmp_path, seed=11))
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def log_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "center.db")
+    return str(request.getfixturevalue("postgres_database_url"))
+
+
+def test_live_figures_equal_the_ones_recomputed_from_the_log(log_url: str) -> None:
+    live, offline, _ = asyncio.run(morning(log_url, seed=11))
     assert live == offline
     day = live["day"][None]["all"]
     # the morning really exercised the figures compared
