@@ -21,10 +21,10 @@ A scoped supervisor's client sees `view(snapshot, scope, filter)`: the web
 layer hands over its own access rules as a `Scope` (`service/scope.py`; the
 hub has none of its own), and a tower client chooses the agents listed
 (`AgentFilter`). Clients of one scope with one filter share a message; the
-agents and their states are read once per engine event (`_Roster`), each
-scope's agents picked once from them and counted by state for every row once
-(`core/agent_counts.py`), so a push stays a pass over the agents per scope and
-per filter.
+agents and their states are read once per engine event (`Roster`, in
+`service/roster.py` with the filter), each scope's agents picked once from
+them and counted by state for every row once (`core/agent_counts.py`), so a
+push stays a pass over the agents per scope and per filter.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -51,6 +50,7 @@ from joignable.core.lifecycle import ContactState
 from joignable.core.runtime import Agent, Contact
 from joignable.core.throttle import ThrottleEvent, ThrottleSettings
 from joignable.service.notify import Notifier
+from joignable.service.roster import EVERYONE, AgentFilter, Roster, agent_filter
 from joignable.service.runner import CenterRunner
 from joignable.service.scope import FIELDS, Scope, compact, scoped_figures, scoped_rows, scoped_view
 from joignable.service.throttles import RECENT, ThrottleBank
@@ -75,58 +75,7 @@ MAX_WAITING_PER_QUEUE = 20
 #: the tower lists this many agents (of those its filter matches, in id order);
 #: the counts cover every agent the supervisor may see
 MAX_AGENTS_LISTED = 300
-MAX_FILTER_CHARS = 100
 RECENT_ALERTS = 30
-
-
-@dataclass(frozen=True, slots=True)
-class AgentFilter:
-    """Which agents the tower lists: `find` found (case-insensitive) in the id,
-    name, site, outsourcer or state, and the state (activity) `state`; "" is any."""
-
-    find: str = ""
-    state: str = ""
-
-    @classmethod
-    def of(cls, find: object = "", state: object = "") -> AgentFilter:
-        """From what a client sent (anything; strings are cut to size)."""
-        f = find.strip().lower()[:MAX_FILTER_CHARS] if isinstance(find, str) else ""
-        s = state.strip()[:MAX_FILTER_CHARS] if isinstance(state, str) else ""
-        return cls(f, s)
-
-    def __bool__(self) -> bool:
-        return bool(self.find or self.state)
-
-    def matches(self, agent: Agent, state: str) -> bool:
-        if self.state and state != self.state:
-            return False
-        if not self.find:
-            return True
-        spec = agent.spec
-        return self.find in f"{agent.id} {spec.name} {spec.site} {spec.outsourcer} {state}".lower()
-
-
-EVERYONE = AgentFilter()
-
-
-class _Roster:
-    """The agents with their states, in id order, at engine event `seq`; the
-    agents of each scope (by key) and the rows built, filled as views ask."""
-
-    __slots__ = ("agents", "by_row", "rows", "scoped", "seq")
-
-    def __init__(self, seq: int, agents: list[tuple[Agent, str]]) -> None:
-        self.seq = seq
-        self.agents = agents
-        self.rows: dict[str, dict[str, Any]] = {}
-        self.scoped: dict[Hashable, tuple[list[tuple[Agent, str]], dict[str, int]]] = {}
-        self.by_row: dict[Hashable, dict[str, dict[str, dict[str, int]]]] = {}
-
-    def row(self, agent: Agent, state: str) -> dict[str, Any]:
-        row = self.rows.get(agent.id)
-        if row is None:
-            row = self.rows[agent.id] = _agent_row(agent, state)
-        return row
 
 
 class _Client:
@@ -190,7 +139,7 @@ class LiveHub:
         self._build_ms = 0.0
         self._agent_ids: set[str] = set()
         self._agent_order: list[str] = []  # agent ids, sorted, while the set is the same
-        self._roster: _Roster | None = None
+        self._roster: Roster | None = None
         self._waiting_at: tuple[tuple[float, int], list[Contact]] = ((float("nan"), -1), [])
         runner.add_read_model(self.book)
         runner.add_read_model(self.throttles)
@@ -370,14 +319,14 @@ class LiveHub:
             self._agent_order = sorted(agents)
         return (agents[agent_id] for agent_id in self._agent_order)
 
-    def _roster_now(self) -> _Roster:
+    def _roster_now(self) -> Roster:
         """Every agent and its state, in id order, as the engine stands (kept
         until its next event: heartbeats and every view of a push share it)."""
         engine = self.runner.engine
         roster = self._roster
         if roster is None or roster.seq != engine.seq:
             agents = [(agent, agent.activity) for agent in self._agents_by_id()]
-            roster = self._roster = _Roster(engine.seq, agents)
+            roster = self._roster = Roster(engine.seq, agents)
         return roster
 
     def agents(self, scope: Scope | None = None, find: AgentFilter = EVERYONE) -> dict[str, Any]:
@@ -398,7 +347,7 @@ class LiveHub:
         }
 
     def _scoped_agents(
-        self, roster: _Roster, scope: Scope | None
+        self, roster: Roster, scope: Scope | None
     ) -> tuple[list[tuple[Agent, str]], dict[str, int]]:
         """The agents `scope` may see (None: all) and their count by state,
         picked once per engine state and scope."""
@@ -680,38 +629,10 @@ class LiveHub:
                 message = await websocket.receive()
                 if message.get("type") == "websocket.disconnect":
                     return
-                find = _agent_filter(message.get("text"))
+                find = agent_filter(message.get("text"))
                 if find is None or client.view is not None or find == client.find:
                     continue
                 client.find = find
                 if self._last is not None:  # answer now, not at the next push
                     client.latest = self._message(client, self._last, {})
                     client.ready.set()
-
-
-def _agent_filter(text: object) -> AgentFilter | None:
-    """The filter a tower client asks for, or None (not such a message)."""
-    if not isinstance(text, str) or len(text) > 10 * MAX_FILTER_CHARS:
-        return None
-    try:
-        message = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(message, dict) or message.get("type") != "agents":
-        return None
-    return AgentFilter.of(message.get("find", ""), message.get("state", ""))
-
-
-def _agent_row(agent: Agent, state: str) -> dict[str, Any]:
-    spec = agent.spec
-    return {
-        "id": agent.id,
-        "name": spec.name,
-        "site": spec.site,
-        "outsourcer": spec.outsourcer,
-        "state": state,
-        "reason": agent.reason,
-        "channels": [ch.value for ch, n in spec.capacity.limits if n > 0],
-        "queues": sorted(spec.queues),  # empty: every queue
-        "contacts": agent.holding,
-    }
