@@ -7,7 +7,7 @@ how much the skill split costs. Goal: ≤ 1.15.
 
 Traffic per skill is proportional to the agent time that skill can get (each agent
 shares its time evenly among its skills), so the load is balanced and 0.95 overall.
-The multi-skill run uses the queue strategy `least_flexible` (core/matching.py);
+The multi-skill run uses the queue strategy `least_flexible` (core/routing/matching.py);
 levels are all 5, as a center would configure them when levels say nothing about
 proficiency here. `--strategy most_skilled` runs the former emulation of "least
 flexible first" (level = 10 − number of skills).
@@ -45,7 +45,7 @@ import time
 
 import yaml
 
-from joignable.core.staffing import erlang_c
+from joignable.core.planning.staffing import erlang_c
 from joignable.sim.loader import parse_scenario
 from joignable.sim.report import replication_figures, summarize
 from joignable.sim.runner import simulate

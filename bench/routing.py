@@ -37,9 +37,7 @@ if _SRC.is_dir() and str(_SRC) not in sys.path:
     sys.path.insert(0, str(_SRC))
 
 from joignable.core import commands as cmd  # noqa: E402
-from joignable.core.engine import Engine  # noqa: E402
 from joignable.core.events import ContactOffered, Event  # noqa: E402
-from joignable.core.matching import IndexedRouter, ReferenceRouter  # noqa: E402
 from joignable.core.model import (  # noqa: E402
     AgentSpec,
     Capacity,
@@ -47,6 +45,8 @@ from joignable.core.model import (  # noqa: E402
     ContactSpec,
     QueueSpec,
 )
+from joignable.core.routing.engine import Engine  # noqa: E402
+from joignable.core.routing.matching import IndexedRouter, ReferenceRouter  # noqa: E402
 from joignable.journal import to_stored  # noqa: E402
 from joignable.store import EventLog  # noqa: E402
 

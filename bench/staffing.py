@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from joignable.core.staffing import staff
+from joignable.core.planning.staffing import staff
 
 AHT_S = 180.0
 SL_TARGET = 0.8

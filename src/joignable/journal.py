@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from joignable.core.codec import decode, encode
-from joignable.core.engine import Engine, EngineSettings
 from joignable.core.events import Event
+from joignable.core.routing.engine import Engine, EngineSettings
 from joignable.store import EventLog, StoredEvent
 
 

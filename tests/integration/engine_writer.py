@@ -14,9 +14,9 @@ import sys
 
 from joignable.core import commands as cmd
 from joignable.core.commands import CommandRejected
-from joignable.core.engine import Engine
-from joignable.core.lifecycle import ContactState, InvalidTransition
 from joignable.core.model import AgentSpec, Capacity, Channel, ContactSpec, QueueSpec
+from joignable.core.routing.engine import Engine
+from joignable.core.routing.lifecycle import ContactState, InvalidTransition
 from joignable.journal import to_stored
 from joignable.store import EventLog
 

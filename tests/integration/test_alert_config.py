@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from joignable.cli import app as cli_app
-from joignable.core.alert_config import METRICS
-from joignable.core.alerts import Comparison, ScopeKind
+from joignable.core.alerts.config import METRICS
+from joignable.core.alerts.rules import Comparison, ScopeKind
 from joignable.service.config import ConfigError, alert_rules, from_store, parse
 from joignable.service.live import FIELDS
 from joignable.store import EventLog

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from joignable.cli import app
 from joignable.cli.staff import parse_duration
-from joignable.core.staffing import erlang_a
+from joignable.core.planning.staffing import erlang_a
 
 REFERENCE = ["--calls", "100", "--interval", "30m", "--aht", "180s", "--sl-target", "0.8"]
 runner = CliRunner()

@@ -8,7 +8,7 @@ import asyncio
 from pathlib import Path
 
 from joignable.core import commands as cmd
-from joignable.core.alert_config import rule_from_dict
+from joignable.core.alerts.config import rule_from_dict
 from joignable.core.model import Channel, ContactSpec
 from joignable.service.clock import ManualClock
 from joignable.service.config import changes, load

@@ -18,7 +18,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 
 from joignable.core import commands as cmd
-from joignable.core.alerts import AlertRule, ScopeKind, Severity
+from joignable.core.alerts.rules import AlertRule, ScopeKind, Severity
 from joignable.core.model import AgentSpec, Capacity, Channel, ContactSpec, QueueSpec
 from joignable.service.live import LiveHub, scoped_view
 from joignable.service.runner import CenterRunner

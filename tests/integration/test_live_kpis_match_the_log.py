@@ -19,8 +19,7 @@ import pytest
 
 from joignable.core import commands as cmd
 from joignable.core.commands import CommandRejected
-from joignable.core.kpis import KpiBook
-from joignable.core.lifecycle import ContactState, InvalidTransition
+from joignable.core.kpis.book import KpiBook
 from joignable.core.model import (
     AgentSpec,
     Capacity,
@@ -29,6 +28,7 @@ from joignable.core.model import (
     OverflowAction,
     QueueSpec,
 )
+from joignable.core.routing.lifecycle import ContactState, InvalidTransition
 from joignable.journal import from_stored
 from joignable.service.clock import ManualClock
 from joignable.service.live import LiveHub

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from joignable.core.alerts import AlertEvaluator, AlertRule, ScopeKind, Severity
-from joignable.core.throttle import ThrottleLowered, ThrottleRaised
+from joignable.core.alerts.rules import AlertEvaluator, AlertRule, ScopeKind, Severity
+from joignable.core.routing.throttle import ThrottleLowered, ThrottleRaised
 from joignable.service.notify import (
     SIGNATURE_HEADER,
     EmailTarget,

@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from joignable.cli import app
-from joignable.core.engine import Engine
+from joignable.core.routing.engine import Engine
 from joignable.journal import from_stored, rebuild
 from joignable.store import EventLog
 

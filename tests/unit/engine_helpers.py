@@ -7,9 +7,7 @@ from typing import Any
 
 from joignable.core import commands as cmd
 from joignable.core.codec import decode, encode
-from joignable.core.engine import Engine
 from joignable.core.events import ContactEnded, ContactOffered, ContactQueued, Event, WrapUpFinished
-from joignable.core.lifecycle import ContactState, Presence
 from joignable.core.model import (
     AgentSpec,
     Capacity,
@@ -19,6 +17,8 @@ from joignable.core.model import (
     RoutingStep,
     Strategy,
 )
+from joignable.core.routing.engine import Engine
+from joignable.core.routing.lifecycle import ContactState, Presence
 
 QUEUES = [
     QueueSpec(
@@ -165,7 +165,7 @@ def snapshot(engine: Engine) -> dict[str, Any]:
 
 def check_invariants(engine: Engine) -> None:
     """Capacity, one place per contact, and no idle agent beside an eligible contact."""
-    from joignable.core.runtime import eligible
+    from joignable.core.routing.runtime import eligible
 
     waiting_ids: dict[str, int] = {}
     for qs in engine.queues.values():

@@ -1,10 +1,10 @@
-"""core/agent_counts.py: who counts under which row of the control tower."""
+"""core/kpis/agent_counts.py: who counts under which row of the control tower."""
 
 from __future__ import annotations
 
-from joignable.core.agent_counts import STATES, agents_by_row
+from joignable.core.kpis.agent_counts import STATES, agents_by_row
 from joignable.core.model import AgentSpec, Capacity, Channel
-from joignable.core.runtime import Agent
+from joignable.core.routing.runtime import Agent
 
 
 def counts(**n: int) -> dict[str, int]:

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from joignable.core import commands as cmd
-from joignable.core.alert_config import rule_from_dict
-from joignable.core.alerts import (
+from joignable.core.alerts.config import rule_from_dict
+from joignable.core.alerts.rules import (
     AlertCleared,
     AlertEvaluator,
     AlertRaised,
@@ -17,9 +17,9 @@ from joignable.core.alerts import (
     ScopeKind,
     Severity,
 )
-from joignable.core.engine import Engine
-from joignable.core.kpis import KpiBook
+from joignable.core.kpis.book import KpiBook
 from joignable.core.model import AgentSpec, Capacity, Channel, ContactSpec, QueueSpec
+from joignable.core.routing.engine import Engine
 
 
 def figs(scope: str, member: str, **metrics: float | None) -> dict:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from joignable.core import commands as cmd
 from joignable.core import events as ev
-from joignable.core.engine import Engine
 from joignable.core.model import Channel, ContactSpec
+from joignable.core.routing.engine import Engine
 from joignable.service.config import agent_spec, changes, load
 
 CENTER = Path(__file__).resolve().parents[2] / "examples" / "center.yaml"

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from joignable.core import commands as cmd
-from joignable.core.engine import Engine
 from joignable.core.model import Channel
+from joignable.core.routing.engine import Engine
 from joignable.service.config import ConfigError, agent_spec, changes, parse
 
 CENTER = """\

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 CORE = Path(__file__).resolve().parents[2] / "src" / "joignable" / "core"
-FILES = sorted(CORE.glob("*.py"))
+FILES = sorted(CORE.rglob("*.py"))
 
 # what reads the wall clock, global randomness, entropy or the environment, by
 # qualified name: caught however it is imported (`import time as t`, `from time

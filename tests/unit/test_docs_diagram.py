@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from joignable.core.lifecycle import mermaid
+from joignable.core.routing.lifecycle import mermaid
 
 
 def test_routing_doc_shows_the_current_contact_lifecycle() -> None:

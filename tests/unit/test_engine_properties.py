@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 
 from joignable.core import commands as cmd
 from joignable.core.commands import CommandRejected
-from joignable.core.engine import Engine
 from joignable.core.events import ContactOffered
-from joignable.core.lifecycle import ContactState, InvalidTransition
-from joignable.core.matching import ReferenceRouter
 from joignable.core.model import Channel, ContactSpec
+from joignable.core.routing.engine import Engine
+from joignable.core.routing.lifecycle import ContactState, InvalidTransition
+from joignable.core.routing.matching import ReferenceRouter
 
 from .engine_helpers import (
     AGENTS,

@@ -7,8 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from joignable.core import commands as cmd
-from joignable.core.engine import Engine
-from joignable.core.kpis import KpiBook, KpiSettings
+from joignable.core.kpis.book import KpiBook, KpiSettings
 from joignable.core.model import (
     AgentSpec,
     Capacity,
@@ -17,6 +16,7 @@ from joignable.core.model import (
     OverflowAction,
     QueueSpec,
 )
+from joignable.core.routing.engine import Engine
 
 from .engine_helpers import center
 from .test_engine_properties import build, run

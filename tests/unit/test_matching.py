@@ -10,10 +10,7 @@ import random
 import pytest
 
 from joignable.core import commands as cmd
-from joignable.core.engine import Engine
 from joignable.core.events import Event
-from joignable.core.lifecycle import ContactState, InvalidTransition
-from joignable.core.matching import IndexedRouter, ReferenceRouter
 from joignable.core.model import (
     AgentSpec,
     Capacity,
@@ -22,6 +19,9 @@ from joignable.core.model import (
     QueueSpec,
     RoutingStep,
 )
+from joignable.core.routing.engine import Engine
+from joignable.core.routing.lifecycle import ContactState, InvalidTransition
+from joignable.core.routing.matching import IndexedRouter, ReferenceRouter
 
 SKILLS = ("billing", "tech", "sales", "loans")
 QUEUES = (

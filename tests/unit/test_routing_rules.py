@@ -6,8 +6,6 @@ import pytest
 
 from joignable.core import commands as cmd
 from joignable.core import events as ev
-from joignable.core.engine import Engine, EngineSettings
-from joignable.core.lifecycle import ContactState, InvalidTransition
 from joignable.core.model import (
     AgentSpec,
     Capacity,
@@ -19,6 +17,8 @@ from joignable.core.model import (
     RoutingStep,
     Strategy,
 )
+from joignable.core.routing.engine import Engine, EngineSettings
+from joignable.core.routing.lifecycle import ContactState, InvalidTransition
 
 VOICE = Capacity.only(Channel.VOICE)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from joignable.core.staffing import erlang_a, erlang_c
+from joignable.core.planning.staffing import erlang_a, erlang_c
 from joignable.sim.report import replication_figures, summarize
 from joignable.sim.runner import RunResult, simulate
 from joignable.sim.whatif import apply_overrides

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from joignable.core.staffing import (
+from joignable.core.planning.staffing import (
     ErlangAResult,
     ErlangCResult,
     erlang_a,

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 from joignable.core import commands as cmd
 from joignable.core import events as ev
-from joignable.core.engine import Engine
-from joignable.core.lifecycle import InvalidTransition
 from joignable.core.model import AgentSpec, Capacity, Channel, ContactSpec, QueueSpec, RoutingStep
-from joignable.core.throttle import (
+from joignable.core.routing.engine import Engine
+from joignable.core.routing.lifecycle import InvalidTransition
+from joignable.core.routing.throttle import (
     ThrottleController,
     ThrottleLowered,
     ThrottleRaised,

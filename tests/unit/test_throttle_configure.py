@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from joignable.core import events as ev
 from joignable.core.model import Channel, ContactSpec, EndReason
-from joignable.core.throttle import ThrottleSettings, ThrottleTargetSet
+from joignable.core.routing.throttle import ThrottleSettings, ThrottleTargetSet
 from joignable.service.throttles import ThrottleBank
 
 LYON = ThrottleSettings(queue="voice", site="lyon", target=0.2, min_sample=2, cooldown_s=0)

@@ -1,6 +1,6 @@
 # Why this module exists: planners ask "how many agents do I need?" for one queue or for a
 # whole day of 15-minute intervals; this command answers with the Erlang C / Erlang A
-# figures of `joignable.core.staffing`, names the SL definition it uses, and turns bad
+# figures of `joignable.core.planning.staffing`, names the SL definition it uses, and turns bad
 # input (durations, CSV cells) into a clear one-line error instead of a traceback.
 """`joignable staff`: agents needed to meet a service level, for a queue or a CSV day."""
 
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from joignable.core import staffing
+from joignable.core.planning import staffing
 
 if TYPE_CHECKING:
     from rich.console import Console

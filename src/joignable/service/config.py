@@ -30,16 +30,16 @@ from pydantic import (
 )
 
 from joignable.core import commands as cmd
-from joignable.core.alert_config import METRICS
-from joignable.core.alerts import EVERY, AlertRule, Comparison, ScopeKind, Severity, Window
-from joignable.core.engine import Engine
+from joignable.core.alerts.config import METRICS
+from joignable.core.alerts.rules import EVERY, AlertRule, Comparison, ScopeKind, Severity, Window
 from joignable.core.model import (
     AgentSpec,
     Capacity,
     Channel,
     QueueSpec,
 )
-from joignable.core.throttle import ThrottleSettings, settings_from_dict
+from joignable.core.routing.engine import Engine
+from joignable.core.routing.throttle import ThrottleSettings, settings_from_dict
 from joignable.queue_schema import Level, QueueRules
 from joignable.service.throttles import variant_queue
 
@@ -118,7 +118,7 @@ class Agent(_Strict):
 
 
 class Alert(_Strict):
-    """One alert rule (`core/alerts.py`'s `AlertRule`; docs/control-tower.md)."""
+    """One alert rule (`core/alerts/rules.py`'s `AlertRule`; docs/control-tower.md)."""
 
     id: Id
     metric: Text
@@ -176,7 +176,7 @@ class CenterConfig(_Strict):
     capacity_profiles: list[CapacityProfile] = []
     agents: list[Agent] = []
     alerts: list[Alert] = []  # none: DEFAULT_ALERTS
-    throttles: list[dict[str, Any]] = []  # core/throttle.py's fields, checked by check()
+    throttles: list[dict[str, Any]] = []  # core/routing/throttle.py's fields, checked by check()
 
     def queue(self, queue_id: str) -> Queue | None:
         return next((q for q in self.queues if q.id == queue_id), None)
@@ -282,7 +282,7 @@ def check_alerts(config: CenterConfig) -> list[Problem]:
         ScopeKind.SITE: {s.id for s in config.sites},
         ScopeKind.OUTSOURCER: {o.id for o in config.outsourcers},
         ScopeKind.CHANNEL: {ch.value for ch in Channel},
-        ScopeKind.CENTER: {"all"},  # the center dimension's one member (core/kpis.py)
+        ScopeKind.CENTER: {"all"},  # the center dimension's one member (core/kpis/book.py)
     }
     for i, a in enumerate(config.alerts):
         loc: Loc = ("alerts", i)
@@ -307,7 +307,7 @@ def check_alerts(config: CenterConfig) -> list[Problem]:
 
 
 def check_throttles(config: CenterConfig) -> list[Problem]:
-    """Problems of the `throttles:` section: each entry has core/throttle.py's
+    """Problems of the `throttles:` section: each entry has core/routing/throttle.py's
     fields; its queue Q and site S exist; queue `Q@S` exists, takes every
     channel Q takes, and its first routing step is restricted to site S (sites
     `[S]`, or teams of S); one throttle per queue."""

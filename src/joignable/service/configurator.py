@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from joignable.core import commands as cmd
 from joignable.core import events as ev
 from joignable.core.commands import CommandRejected
-from joignable.core.engine import EngineSettings
-from joignable.core.lifecycle import InvalidTransition
+from joignable.core.routing.engine import EngineSettings
+from joignable.core.routing.lifecycle import InvalidTransition
 from joignable.service.config import CenterConfig, ConfigError, changes, validate
 from joignable.service.runner import CenterRunner
 from joignable.store.accounts import Accounts

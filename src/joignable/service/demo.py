@@ -25,8 +25,8 @@ from typing import Any
 
 from joignable.core import commands as cmd
 from joignable.core import events as ev
-from joignable.core.lifecycle import ContactState, InvalidTransition
 from joignable.core.model import Channel, ContactSpec
+from joignable.core.routing.lifecycle import ContactState, InvalidTransition
 from joignable.service.runner import CenterRunner, RunnerUnavailable
 from joignable.sim.distributions import Distribution, Exponential, LogNormal
 

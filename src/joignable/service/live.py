@@ -23,7 +23,7 @@ hub has none of its own), and a tower client chooses the agents listed
 (`AgentFilter`). Clients of one scope with one filter share a message; the
 agents and their states are read once per engine event (`Roster`, in
 `service/roster.py` with the filter), each scope's agents picked once from
-them and counted by state for every row once (`core/agent_counts.py`), so a
+them and counted by state for every row once (`core/kpis/agent_counts.py`), so a
 push stays a pass over the agents per scope and per filter.
 """
 
@@ -43,12 +43,12 @@ from zoneinfo import ZoneInfo
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from joignable.core import events as ev
-from joignable.core.agent_counts import agents_by_row
-from joignable.core.alerts import AlertEvaluator, AlertEvent, AlertRule
-from joignable.core.kpis import KpiBook, KpiSettings
-from joignable.core.lifecycle import ContactState
-from joignable.core.runtime import Agent, Contact
-from joignable.core.throttle import ThrottleEvent, ThrottleSettings
+from joignable.core.alerts.rules import AlertEvaluator, AlertEvent, AlertRule
+from joignable.core.kpis.agent_counts import agents_by_row
+from joignable.core.kpis.book import KpiBook, KpiSettings
+from joignable.core.routing.lifecycle import ContactState
+from joignable.core.routing.runtime import Agent, Contact
+from joignable.core.routing.throttle import ThrottleEvent, ThrottleSettings
 from joignable.service.notify import Notifier
 from joignable.service.roster import EVERYONE, AgentFilter, Roster, agent_filter
 from joignable.service.runner import CenterRunner
@@ -365,7 +365,7 @@ class LiveHub:
 
     def agent_states(self, scope: Scope | None = None) -> dict[str, dict[str, dict[str, int]]]:
         """The agents `scope` may see (None: all) by state, for each queue,
-        channel, site and outsourcer (`core/agent_counts.py`), counted once per
+        channel, site and outsourcer (`core/kpis/agent_counts.py`), counted once per
         engine state and scope: one pass over those agents. Not yet cut to the
         rows the scope may see (`view` does)."""
         roster = self._roster_now()

@@ -42,8 +42,8 @@ from email.message import EmailMessage
 import aiosmtplib
 import httpx
 
-from joignable.core.alerts import AlertCleared, AlertEvent
-from joignable.core.throttle import ThrottleEvent, ThrottleLowered, ThrottleRaised
+from joignable.core.alerts.rules import AlertCleared, AlertEvent
+from joignable.core.routing.throttle import ThrottleEvent, ThrottleLowered, ThrottleRaised
 from joignable.store.alerts import AlertHistory, Delivery
 from joignable.store.throttles import as_row_data
 

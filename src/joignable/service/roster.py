@@ -9,7 +9,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from joignable.core.runtime import Agent
+from joignable.core.routing.runtime import Agent
 
 MAX_FILTER_CHARS = 100
 

@@ -25,8 +25,8 @@ from typing import Any, Protocol
 
 from joignable.core import commands as cmd
 from joignable.core import events as ev
-from joignable.core.engine import Engine, EngineSettings
-from joignable.core.lifecycle import InvalidTransition
+from joignable.core.routing.engine import Engine, EngineSettings
+from joignable.core.routing.lifecycle import InvalidTransition
 from joignable.journal import from_stored, to_stored
 from joignable.service.clock import Clock, SystemClock
 from joignable.store import EventLog

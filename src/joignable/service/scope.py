@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Hashable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from joignable.core.figures import ratio
+from joignable.core.kpis.figures import ratio
 from joignable.core.model import AgentSpec
 from joignable.service.throttles import variant_queue
 
@@ -39,7 +39,7 @@ _COUNTS = ("offered", "answered", "abandoned", "short_abandons", "answered_in_sl
 
 def together(members: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """The figures of several queues together, rebuilt from their counts as
-    `core/figures.py` defines them: counts summed, the longest wait the longest
+    `core/kpis/figures.py` defines them: counts summed, the longest wait the longest
     of all, rates divided from the sums (never averaged). ASA divides the total
     wait of the answered contacts (each queue's ASA × answered) by the answered.
     What needs a sum the snapshot does not carry (average wait, AHT, occupancy)
@@ -157,7 +157,7 @@ def scoped_view(
 def scoped_rows(
     rows: dict[str, dict[str, dict[str, int]]], scope: Scope, queues: Collection[str]
 ) -> dict[str, dict[str, dict[str, int]]]:
-    """The agents by state of each row (`core/agent_counts.py`, counted from
+    """The agents by state of each row (`core/kpis/agent_counts.py`, counted from
     the agents `scope` may see) cut to the rows it may see, as `scoped_figures`
     does: its `queues`, the sites and outsourcers it admits, and the channels
     its agents serve."""

@@ -1,6 +1,6 @@
 """The migration throttles of a running center, fed from the event stream.
 
-Why: `core/throttle.py` decides from outcomes; something must turn engine
+Why: `core/routing/throttle.py` decides from outcomes; something must turn engine
 events into those outcomes (which contacts went to the throttled site, were
 they answered or did they abandon), route new arrivals by the current share
 and keep the decisions. The live hub owns one bank and asks it to decide at
@@ -24,8 +24,8 @@ from typing import Any
 
 from joignable.core import events as ev
 from joignable.core.model import Channel, EndReason
-from joignable.core.runtime import QueueState
-from joignable.core.throttle import (
+from joignable.core.routing.runtime import QueueState
+from joignable.core.routing.throttle import (
     ThrottleController,
     ThrottleEvent,
     ThrottleSettings,

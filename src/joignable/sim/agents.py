@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 from joignable.core import commands as cmd
 from joignable.core import events as ev
-from joignable.core.engine import Engine
-from joignable.core.lifecycle import Presence
 from joignable.core.model import AgentSpec, Channel
+from joignable.core.routing.engine import Engine
+from joignable.core.routing.lifecycle import Presence
 
 from .clock import VirtualClock
 from .scenario import Scenario

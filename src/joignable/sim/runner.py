@@ -17,10 +17,10 @@ from typing import Any
 
 from joignable.core import commands as cmd
 from joignable.core import events as ev
-from joignable.core.engine import Engine
-from joignable.core.kpis import KpiBook, KpiSettings
-from joignable.core.lifecycle import ContactState
+from joignable.core.kpis.book import KpiBook, KpiSettings
 from joignable.core.model import AgentSpec, Channel, ContactSpec, EndReason, OverflowAction
+from joignable.core.routing.engine import Engine
+from joignable.core.routing.lifecycle import ContactState
 
 from .agents import AgentWorld, _AgentPlan
 from .clock import NORMAL, URGENT, VirtualClock

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from joignable.core.alerts import AlertEvent
+from joignable.core.alerts.rules import AlertEvent
 from joignable.store.db import SQLITE_BEGIN_OPTION
 from joignable.store.schema import metadata
 

@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from joignable.core.throttle import (
+from joignable.core.routing.throttle import (
     ThrottleEvent,
     ThrottleLowered,
     ThrottleRaised,

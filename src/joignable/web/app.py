@@ -38,8 +38,8 @@ from fastapi.templating import Jinja2Templates
 
 import joignable
 from joignable.core.commands import CommandRejected
-from joignable.core.engine import EngineSettings
-from joignable.core.lifecycle import InvalidTransition
+from joignable.core.routing.engine import EngineSettings
+from joignable.core.routing.lifecycle import InvalidTransition
 from joignable.service.clock import SystemClock
 from joignable.service.config import CenterConfig, ConfigError, from_store, load
 from joignable.service.configurator import Configurator

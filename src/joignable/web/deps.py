@@ -15,7 +15,7 @@ from fastapi import HTTPException
 from joignable.core import commands as cmd
 from joignable.core.codec import to_plain
 from joignable.core.events import Event
-from joignable.core.runtime import Agent
+from joignable.core.routing.runtime import Agent
 from joignable.service.config import Queue
 from joignable.service.contacts import ContactRecord
 from joignable.web.auth import User

@@ -17,8 +17,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, WebSocket
 from fastapi.responses import HTMLResponse
 
-from joignable.core.engine import Engine
 from joignable.core.model import Channel
+from joignable.core.routing.engine import Engine
 from joignable.web.auth import CSRF_COOKIE, User, require_role
 from joignable.web.routers.tower import hub_of
 from joignable.web.state import Services, get_services

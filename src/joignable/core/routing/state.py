@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from . import events as ev
+from .. import events as ev
+from ..model import Channel, EndReason, QueueSpec
 from .lifecycle import (
     ContactEvent,
     ContactState,
@@ -24,7 +25,6 @@ from .lifecycle import (
     next_presence,
 )
 from .matching import IndexedRouter, Router, RoutingState
-from .model import Channel, EndReason, QueueSpec
 from .runtime import Agent, Contact, Leg, QueueState
 
 #: (due, stamp, kind, contact id, token, target step)

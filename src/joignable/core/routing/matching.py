@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple, Protocol
 
-from .model import Channel, QueueSpec, Strategy
+from ..model import Channel, QueueSpec, Strategy
 from .runtime import Agent, Contact, QueueState, eligible
 
 # The strategies as constants: a member read off its enum class costs a lookup

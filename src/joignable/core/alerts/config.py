@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import TypeVar
 
-from .alerts import EVERY, AlertRule, Comparison, ScopeKind, Severity, Window
+from .rules import EVERY, AlertRule, Comparison, ScopeKind, Severity, Window
 
 _E = TypeVar("_E", bound=StrEnum)
 

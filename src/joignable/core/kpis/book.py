@@ -28,11 +28,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from . import events as ev
+from .. import events as ev
+from ..model import Channel, EndReason
+from ..routing.lifecycle import Presence as P
 from .agent_time import UNASSIGNED, AgentTime, Dims
 from .figures import Acc, Figures, KpiSettings, figures_of
-from .lifecycle import Presence as P
-from .model import Channel, EndReason
 
 __all__ = ["DIMENSIONS", "Figures", "KpiBook", "KpiSettings"]
 

@@ -26,10 +26,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 
+from ..model import Channel
+from ..routing.lifecycle import AgentActivity
+from ..routing.runtime import Agent
 from .agent_time import UNASSIGNED
-from .lifecycle import AgentActivity
-from .model import Channel
-from .runtime import Agent
 
 #: the states counted, in the order the tower shows them
 STATES: tuple[str, ...] = (

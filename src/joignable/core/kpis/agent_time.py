@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..routing.lifecycle import Presence as P
+from ..routing.lifecycle import agent_activity
 from .figures import Acc
-from .lifecycle import Presence as P
-from .lifecycle import agent_activity
 
 UNASSIGNED = "-"
 Dims = tuple[tuple[str, str], ...]

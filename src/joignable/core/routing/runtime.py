@@ -10,8 +10,8 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from typing import NamedTuple
 
+from ..model import AgentSpec, Channel, ContactSpec, QueueSpec, RoutingStep
 from .lifecycle import ContactState, Presence, agent_activity
-from .model import AgentSpec, Channel, ContactSpec, QueueSpec, RoutingStep
 
 #: An entry in a queue's waiting line, ordered ascending = best first:
 #: (-(priority - aging × entered), entered, seq, contact id).

@@ -22,8 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import commands as cmd
-from . import events as ev
+from .. import commands as cmd
+from .. import events as ev
+from ..model import Channel, ContactSpec, EndReason, OverflowAction, QueueSpec
 from .lifecycle import (
     ContactEvent,
     ContactState,
@@ -34,7 +35,6 @@ from .lifecycle import (
     next_presence,
 )
 from .matching import IndexedRouter, Router, RoutingState
-from .model import Channel, ContactSpec, EndReason, OverflowAction, QueueSpec
 from .runtime import Agent, Contact, QueueState
 from .state import (
     TIMER_LEG,

@@ -1,0 +1,1 @@
+"""Planning: Erlang C / Erlang A (`erlang.py`) and staffing per interval (`staffing.py`)."""
