@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench system-deps clean serve
+.PHONY: demo test fast lint typecheck unit bench system-deps clean serve
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -30,6 +30,10 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
+
+# Everything but the tests marked slow (over about a second): the inner loop.
+fast: $(STAMP) system-deps
+	$(BIN)/pytest -q -m "not slow"
 
 test: $(STAMP) system-deps lint typecheck
 	$(BIN)/pytest -q
