@@ -9,7 +9,10 @@ thread (group commit: under load a batch grows, the number of fsyncs does
 not), and only then resolves each caller's future with its events or its
 refusal. Subscribers (live KPIs, WebSocket fan-out) see only durable batches.
 If the append fails, the engine is rebuilt from the log, so memory never runs
-ahead of disk, and the callers of that batch get `RunnerUnavailable`.
+ahead of disk, and the callers of that batch get `RunnerUnavailable`. If the
+log cannot be read either (the database is gone), the runner is *degraded*:
+every command is refused at once while a back-off probe re-reads the log;
+when a replay succeeds the runner accepts commands again, without a restart.
 See docs/decisions/0005-single-writer-runner-with-group-commit.md.
 """
 
@@ -35,6 +38,8 @@ log = logging.getLogger(__name__)
 
 Subscriber = Callable[[Sequence[ev.Event]], Awaitable[None] | None]
 MAX_BATCH = 2_000
+PROBE_FIRST_S = 0.25  # first wait of the store probe; doubles up to PROBE_MAX_S
+PROBE_MAX_S = 5.0
 
 
 class RunnerUnavailable(Exception):
@@ -60,6 +65,7 @@ class RunnerStatistics:
     last_append_ms: float
     replayed: int  # events replayed at start
     store_failures: int
+    degraded: bool = False  # the store failed and the log could not be re-read yet
 
 
 @dataclass(slots=True)
@@ -99,6 +105,8 @@ class CenterRunner:
         self._commands = self._rejected = self._batches = self._events = 0
         self._largest = self._replayed = self._failures = 0
         self._last_append_ms = 0.0
+        self._degraded = False
+        self._probe: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -139,6 +147,10 @@ class CenterRunner:
             return
         if self._timer is not None:
             self._timer.cancel()
+        if self._probe is not None:
+            self._probe.cancel()
+            await asyncio.gather(self._probe, return_exceptions=True)
+            self._probe = None
         await self._queue.put(None)
         await self._task
         self._task = None
@@ -152,6 +164,12 @@ class CenterRunner:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    @property
+    def degraded(self) -> bool:
+        """True while the store is failing: commands are refused until a probe
+        has re-read the log."""
+        return self._degraded
+
     # ------------------------------------------------------------ public API
 
     async def submit(self, command: cmd.Command) -> list[ev.Event]:
@@ -162,6 +180,8 @@ class CenterRunner:
         """
         if self._queue is None or not self.running:
             raise RunnerUnavailable("the center is not running")
+        if self._degraded:
+            raise RunnerUnavailable("the store is unavailable")
         future: asyncio.Future[list[ev.Event]] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Item(command, future))
         return await future
@@ -191,6 +211,7 @@ class CenterRunner:
             last_append_ms=self._last_append_ms,
             replayed=self._replayed,
             store_failures=self._failures,
+            degraded=self._degraded,
         )
 
     # ------------------------------------------------------------ the writer
@@ -227,7 +248,9 @@ class CenterRunner:
                     stopping = True
                 else:
                     items.append(nxt)
-            if items:
+            if items and self._degraded:
+                self._refuse(items, "the store is unavailable")
+            elif items:
                 await self._run_batch(items)
                 self._schedule_timer()
         # anything submitted after the stop sentinel is refused
@@ -235,6 +258,12 @@ class CenterRunner:
             item = queue.get_nowait()
             if item is not None and item.future is not None and not item.future.done():
                 item.future.set_exception(RunnerUnavailable("the center is stopping"))
+
+    @staticmethod
+    def _refuse(items: list[_Item], reason: str) -> None:
+        for item in items:
+            if item.future is not None and not item.future.done():
+                item.future.set_exception(RunnerUnavailable(reason))
 
     async def _run_batch(self, items: list[_Item]) -> None:
         now = self.clock.now()
@@ -305,8 +334,31 @@ class CenterRunner:
         try:
             await asyncio.to_thread(self._replay)
         except Exception:
-            log.exception("rebuilding from the log failed; the runner stops")
-            raise
+            log.exception("rebuilding from the log failed; refusing commands until it can be read")
+            self._degraded = True
+            if self._probe is None or self._probe.done():
+                self._probe = asyncio.create_task(self._probe_store(), name="joignable-probe")
+
+    async def _probe_store(self) -> None:
+        """Re-read the log with a doubling wait until a replay succeeds, then
+        accept commands again (the engine is exactly what is durable)."""
+        wait = PROBE_FIRST_S
+        while self._degraded:
+            await asyncio.sleep(wait)
+            for model in self._read_models:
+                reset = getattr(model, "reset", None)
+                if callable(reset):
+                    reset()
+            try:
+                await asyncio.to_thread(self._replay)
+            except Exception as exc:
+                log.warning("the store is still unavailable: %s", exc)
+                wait = min(wait * 2, PROBE_MAX_S)
+                continue
+            self._degraded = False
+            log.info("the store is back; resuming at seq %d", self.engine.seq)
+            if self._queue is not None:
+                self._schedule_timer()
 
     def _publish(self, batch: list[ev.Event]) -> None:
         for model in self._read_models:

@@ -225,6 +225,9 @@ async def _home(
     return templates.TemplateResponse(request, "signed_in.html", {"user": user, "csrf_token": csrf})
 
 
+RETRY_AFTER_S = "2"  # seconds a client waits after a 503 (the store probe backs off to 5 s)
+
+
 def _error(status: int, detail: Any) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
 
@@ -235,7 +238,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def unavailable(_: Request, exc: Exception) -> Response:
         log.warning("service unavailable: %s", exc)
-        return _error(503, "the center is temporarily unavailable; retry")
+        response = _error(503, "the center is temporarily unavailable; retry")
+        response.headers["Retry-After"] = RETRY_AFTER_S
+        return response
 
     async def bad_config(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, ConfigError)

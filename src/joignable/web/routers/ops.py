@@ -76,10 +76,17 @@ def _registry(request: Request, services: Services) -> CollectorRegistry:
 
 @router.get("/healthz", dependencies=[Depends(allow_anonymous)])
 async def healthz(request: Request) -> JSONResponse:
-    """200 with the event sequence while the writer runs, 503 otherwise."""
+    """200 with the event sequence while the writer runs, 503 otherwise
+    (`degraded` while the store is failing and the runner probes it)."""
     services: Services | None = request.app.state.services
     if services is None or not services.runner.running:
         return JSONResponse({"status": "starting"}, status_code=503)
+    if services.runner.degraded:
+        return JSONResponse(
+            {"status": "degraded", "seq": services.runner.engine.seq},
+            status_code=503,
+            headers={"Retry-After": "2"},
+        )
     return JSONResponse({"status": "ok", "seq": services.runner.engine.seq})
 
 

@@ -1,0 +1,66 @@
+"""The store going away: while the log can be neither appended to nor read,
+the runner is degraded and refuses every command at once (nothing is
+acknowledged that is not durable, the writer does not stop); a back-off probe
+re-reads the log and the runner resumes by itself. Real SQLite log; the
+outage is simulated by making `append` and `read` raise `StoreError` (as
+root, chmod cannot make the file unwritable here)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from joignable.core import commands as cmd
+from joignable.core.model import AgentSpec, Capacity, Channel, ContactSpec, QueueSpec
+from joignable.service.clock import ManualClock
+from joignable.service.contacts import ContactIndex
+from joignable.service.runner import CenterRunner, RunnerUnavailable
+from joignable.store import EventLog, StoreError
+
+
+def _contact(i: int) -> cmd.AddContact:
+    return cmd.AddContact(contact=ContactSpec(id=f"c{i}", channel=Channel.VOICE, queue="q"))
+
+
+def test_the_runner_refuses_while_the_store_is_down_and_resumes_by_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def main() -> None:
+        with EventLog.open(str(tmp_path / "a.db")) as log:
+            index = ContactIndex()
+            runner = CenterRunner(log, ManualClock(), read_models=[index])
+            await runner.start()
+            await runner.submit(
+                cmd.ConfigureQueue(queue=QueueSpec(id="q", channels=frozenset({Channel.VOICE})))
+            )
+            await runner.submit(
+                cmd.ConfigureAgent(agent=AgentSpec(id="a", capacity=Capacity.only(Channel.VOICE)))
+            )
+            await runner.submit(_contact(0))
+
+            def down(*_: object, **__: object) -> None:
+                raise StoreError("the database is gone")
+
+            monkeypatch.setattr(log, "append", down)
+            monkeypatch.setattr(log, "read", down)
+            with pytest.raises(RunnerUnavailable, match="the database is gone"):
+                await runner.submit(_contact(1))
+            assert runner.degraded and runner.running  # the writer did not crash
+            with pytest.raises(RunnerUnavailable, match="store is unavailable"):
+                await runner.submit(_contact(2))
+            assert runner.statistics().degraded
+            monkeypatch.undo()
+            for _ in range(200):  # the probe re-reads the log (first wait 0.25 s)
+                if not runner.degraded:
+                    break
+                await asyncio.sleep(0.05)
+            assert not runner.degraded
+            await runner.submit(_contact(3))
+            assert "c1" not in runner.engine.contacts and "c2" not in runner.engine.contacts
+            assert index.get("c0") is not None and index.get("c3") is not None
+            assert log.last_seq() == runner.engine.seq
+            await runner.stop()
+
+    asyncio.run(main())
