@@ -8,6 +8,7 @@ root, chmod cannot make the file unwritable here)."""
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from joignable.service.clock import ManualClock
 from joignable.service.contacts import ContactIndex
 from joignable.service.runner import CenterRunner, RunnerUnavailable
 from joignable.store import EventLog, StoreError
+from tests.integration.conftest import Server
 
 
 def _contact(i: int) -> cmd.AddContact:
@@ -64,3 +66,32 @@ def test_the_runner_refuses_while_the_store_is_down_and_resumes_by_itself(
             await runner.stop()
 
     asyncio.run(main())
+
+
+def test_http_answers_503_with_retry_after_and_healthz_degraded_then_resumes(
+    sqlite_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = sqlite_server.client("root")
+    anon = sqlite_server.client()
+    body = {"channel": "chat", "queue": "chat", "customer": "web-1"}
+    log = sqlite_server.services.runner.log
+
+    def down(*_: object, **__: object) -> None:
+        raise StoreError("the database is gone")
+
+    monkeypatch.setattr(log, "append", down)
+    monkeypatch.setattr(log, "read", down)
+    headers = {"Idempotency-Key": "outage-1"}
+    refused = root.post("/api/contacts", json=body, headers=headers)
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "2"
+    health = anon.get("/healthz")
+    assert health.status_code == 503 and health.json()["status"] == "degraded"
+    monkeypatch.undo()
+    deadline = time.monotonic() + 30
+    while anon.get("/healthz").status_code != 200:
+        assert time.monotonic() < deadline, "the server did not resume"
+        time.sleep(0.05)
+    made = root.post("/api/contacts", json=body, headers=headers)
+    assert made.status_code == 201, made.text
+    again = root.post("/api/contacts", json=body, headers=headers)
+    assert again.json()["id"] == made.json()["id"]  # the retry created no duplicate
