@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -247,6 +248,20 @@ def _install_error_handlers(app: FastAPI) -> None:
         problems = [{"loc": list(p.loc), "msg": p.message} for p in exc.problems]
         return _error(422, problems)
 
+    async def invalid_request(_: Request, exc: Exception) -> Response:
+        # The field and the problem, never the input: FastAPI's default echoes
+        # `input` (a 100 MB body would come back) and `ctx` may not encode.
+        assert isinstance(exc, RequestValidationError)
+        problems = [
+            {
+                "loc": list(e.get("loc", ())),
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+            for e in exc.errors()
+        ]
+        return _error(422, problems)
+
     async def login_required(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequired)
         return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
@@ -260,5 +275,6 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RunnerUnavailable, unavailable)
     app.add_exception_handler(StoreError, unavailable)
     app.add_exception_handler(ConfigError, bad_config)
+    app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(Exception, internal)
