@@ -624,3 +624,17 @@ def test_a_contact_moved_into_a_queue_on_standby_gets_its_standby_action() -> No
     d.do(cmd.SetQueueStandby(queue_id="b", standby=False), at=40)
     d.agent("a1")
     assert d.offers() == [("c1", "a1")]
+
+
+def test_pending_timers_are_named_timers() -> None:
+    from joignable.core.routing.state import TIMER_OFFER, Timer
+
+    c = Center(QueueSpec(id="q"))
+    c.agent("a1")
+    c.call("c1", at=5)
+    offers = [t for t in c.engine.pending_timers() if t.kind == TIMER_OFFER]
+    assert len(offers) == 1
+    timer = offers[0]
+    assert isinstance(timer, Timer)
+    assert timer.contact_id == "c1" and timer.due > 5
+    assert timer.token == c.engine.contacts["c1"].offer_seq

@@ -15,7 +15,7 @@ from enum import Enum
 from functools import cache
 from typing import Any
 
-from .events import EVENT_TYPES, Event
+from .events import Event, event_types
 
 
 class DecodeError(ValueError):
@@ -49,7 +49,7 @@ def encode(event: Event) -> tuple[str, dict[str, Any]]:
 
 def decode(kind: str, at: float, seq: int, data: dict[str, Any]) -> Event:
     """Rebuild an event; raises `DecodeError` naming what does not fit."""
-    cls = EVENT_TYPES.get(kind)
+    cls = _event_class(kind)
     if cls is None:
         raise DecodeError(f"unknown event kind {kind!r}")
     try:
@@ -58,6 +58,20 @@ def decode(kind: str, at: float, seq: int, data: dict[str, Any]) -> Event:
         raise DecodeError(f"{kind} seq {seq}: {exc}") from exc
     assert isinstance(fields, Event)
     return fields
+
+
+_KINDS: dict[str, type[Event]] = {}
+
+
+def _event_class(kind: str) -> type[Event] | None:
+    """The event class stored as `kind`; the registry is rebuilt from the
+    classes on a miss, so classes defined after the first decode are found."""
+    cls = _KINDS.get(kind)
+    if cls is None:
+        _KINDS.clear()
+        _KINDS.update(event_types())
+        cls = _KINDS.get(kind)
+    return cls
 
 
 @cache

@@ -221,30 +221,27 @@ class ContactEnded(Event):
     by: str = ""
 
 
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.__name__: cls
-    for cls in (
-        QueueConfigured,
-        AgentConfigured,
-        QueueRemoved,
-        AgentRemoved,
-        QueueStandbySet,
-        ChannelStandbySet,
-        AgentLoggedIn,
-        AgentLoggedOut,
-        AgentPresenceChanged,
-        ContactQueued,
-        ContactStepReached,
-        ContactOffered,
-        OfferAccepted,
-        OfferDeclined,
-        AgentMissedTooMany,
-        ContactCompleted,
-        WrapUpFinished,
-        ContactTransferred,
-        ContactMoved,
-        MaxWaitPassed,
-        ContactPriorityChanged,
-        ContactEnded,
-    )
-}
+def event_types() -> dict[str, type[Event]]:
+    """Every event class below `Event`, by its stored kind (the class name).
+
+    Derived from the classes themselves, so a new event cannot be forgotten
+    by the decoder. Takes nothing; returns a fresh dict; raises `ValueError`
+    when two event classes share a name (their stored kind would clash).
+    `dataclass(slots=True)` leaves the class it replaced behind as a subclass
+    until it is collected: of two same-named classes, the one with
+    `__slots__` of its own is the live one.
+    """
+    found: dict[str, type[Event]] = {}
+    pending: list[type[Event]] = list(Event.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        other = found.setdefault(cls.__name__, cls)
+        if other is cls:
+            continue
+        mine, theirs = "__slots__" in vars(cls), "__slots__" in vars(other)
+        if mine == theirs:
+            raise ValueError(f"two event classes named {cls.__name__!r}")
+        if mine:
+            found[cls.__name__] = cls
+    return found

@@ -13,7 +13,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import events as ev
 from ..model import Channel, EndReason, QueueSpec
@@ -27,8 +27,18 @@ from .lifecycle import (
 from .matching import IndexedRouter, Router, RoutingState
 from .runtime import Agent, Contact, Leg, QueueState
 
-#: (due, stamp, kind, contact id, token, target step)
-Timer = tuple[float, int, int, str, int, int]
+
+class Timer(NamedTuple):
+    """A pending time-out, ordered on the heap by (due, stamp). Being a tuple,
+    it sorts, compares and unpacks as the bare tuples it replaced."""
+
+    due: float
+    stamp: int  # push order, breaks ties between timers due together
+    kind: int  # one of the TIMER_* kinds below
+    contact_id: str  # the agent's id for TIMER_LEG
+    token: int  # what must still hold for the timer to act (offer, line, leg)
+    target: int  # the routing step a TIMER_STEP leads to (0 otherwise)
+
 
 # Timer kinds: offer time-out, wrap-up time-out, next routing step, maximum wait,
 # wrap-up time-out of a transferring agent's part (its timer names the agent)
@@ -128,7 +138,7 @@ class CenterState:
 
     def _push(self, due: float, kind: int, contact_id: str, token: int, target: int = 0) -> None:
         self._stamp += 1
-        heapq.heappush(self._timers, (due, self._stamp, kind, contact_id, token, target))
+        heapq.heappush(self._timers, Timer(due, self._stamp, kind, contact_id, token, target))
 
     def _timer_live(self, timer: Timer) -> bool:
         """Whether a timer would still act. A timer's effect always makes its own
