@@ -47,9 +47,12 @@ def test_the_runner_refuses_while_the_store_is_down_and_resumes_by_itself(
 
             monkeypatch.setattr(log, "append", down)
             monkeypatch.setattr(log, "read", down)
+            monkeypatch.setattr(log, "last_seq", down)
             with pytest.raises(RunnerUnavailable, match="the database is gone"):
                 await runner.submit(_contact(1))
             assert runner.degraded and runner.running  # the writer did not crash
+            # readers keep the last durable state meanwhile, not an empty center
+            assert index.get("c0") is not None and index.get("c1") is None
             with pytest.raises(RunnerUnavailable, match="store is unavailable"):
                 await runner.submit(_contact(2))
             assert runner.statistics().degraded

@@ -326,12 +326,14 @@ class CenterRunner:
             self._publish(batch)
 
     async def _recover(self) -> None:
-        """Throw the in-memory state away and rebuild it from what is durable."""
-        for model in self._read_models:
-            reset = getattr(model, "reset", None)
-            if callable(reset):
-                reset()
+        """Throw the in-memory state away and rebuild it from what is durable.
+
+        The read models are reset only once the log answers: while the store
+        is down they keep showing the last durable state (they never saw the
+        refused batch), instead of an empty center."""
         try:
+            await asyncio.to_thread(self.log.last_seq)
+            self._reset_read_models()
             await asyncio.to_thread(self._replay)
         except Exception:
             log.exception("rebuilding from the log failed; refusing commands until it can be read")
@@ -339,17 +341,21 @@ class CenterRunner:
             if self._probe is None or self._probe.done():
                 self._probe = asyncio.create_task(self._probe_store(), name="joignable-probe")
 
+    def _reset_read_models(self) -> None:
+        for model in self._read_models:
+            reset = getattr(model, "reset", None)
+            if callable(reset):
+                reset()
+
     async def _probe_store(self) -> None:
         """Re-read the log with a doubling wait until a replay succeeds, then
         accept commands again (the engine is exactly what is durable)."""
         wait = PROBE_FIRST_S
         while self._degraded:
             await asyncio.sleep(wait)
-            for model in self._read_models:
-                reset = getattr(model, "reset", None)
-                if callable(reset):
-                    reset()
             try:
+                await asyncio.to_thread(self.log.last_seq)
+                self._reset_read_models()
                 await asyncio.to_thread(self._replay)
             except Exception as exc:
                 log.warning("the store is still unavailable: %s", exc)
