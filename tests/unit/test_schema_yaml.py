@@ -1,0 +1,57 @@
+# Why: the shared YAML loader is what makes every problem of the center file and of a
+# scenario name its file and line; these pin each kind of malformed input.
+from __future__ import annotations
+
+import pytest
+
+from joignable.schema.problem import Problem, SchemaError
+from joignable.schema.suggest import unknown_key
+from joignable.schema.yaml_source import parse
+
+
+def _fail(text: str) -> Problem:
+    with pytest.raises(SchemaError) as exc:
+        parse(text, "center.yaml")
+    (problem,) = exc.value.problems
+    return problem
+
+
+def test_tab_in_indentation_names_file_and_line() -> None:
+    p = _fail("queues:\n\t- id: q1\n")
+    assert str(p) == "center.yaml:2: (document): tab in indentation; indent with spaces"
+
+
+def test_bad_indentation_names_line() -> None:
+    p = _fail("center:\n  name: a\n bad: b\n")
+    assert (p.file, p.line) == ("center.yaml", 3)
+    assert p.message.startswith("invalid YAML:")
+
+
+def test_duplicate_key_is_refused_at_its_line() -> None:
+    p = _fail("queues:\n  - id: q1\n    id: q2\n")
+    assert str(p) == "center.yaml:3: queues[0].id: duplicate key"
+
+
+def test_list_root_is_refused() -> None:
+    assert str(_fail("- a\n- b\n")) == (
+        "center.yaml:1: (document): the document must be a mapping of keys"
+    )
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n"])
+def test_empty_file_is_refused(text: str) -> None:
+    assert str(_fail(text)) == "center.yaml:1: (document): empty file; expected a mapping"
+
+
+def test_line_of_nested_value() -> None:
+    src = parse("a: 1\nqueues:\n  - id: q1\n    sla: 20\n", "s.yaml")
+    assert src.line(("queues", 0, "sla")) == 4
+    assert str(src.problem(("queues", 0, "sla"), "too big")) == "s.yaml:4: queues[0].sla: too big"
+    assert src.data == {"a": 1, "queues": [{"id": "q1", "sla": 20}]}
+
+
+def test_unknown_key_suggests_the_close_one() -> None:
+    assert unknown_key("chanels", ["channels", "queues"]) == (
+        "unknown key 'chanels'; did you mean 'channels'?"
+    )
+    assert unknown_key("zzz", ["channels"]) == "unknown key 'zzz'"
