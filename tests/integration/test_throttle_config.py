@@ -39,7 +39,7 @@ def test_a_valid_throttle() -> None:
     ("change", "expected"),
     [
         ("target: 1.5", "center.yaml:10: throttles[0].target: target must be in [0, 1]"),
-        ("target: 0.2, colour: red", "center.yaml:10: throttles[0].colour: unknown field(s) colour"),
+        ("target: 0.2, colour: red", "center.yaml:10: throttles[0].colour: unknown key 'colour'"),
         ("target: 0.2, min_sample: many", "center.yaml:10: throttles[0].min_sample: min_sample must be a whole number"),
         ("target: 0.2, healthy: 0.5", "center.yaml:10: throttles[0].healthy: healthy must be in [0, limit]"),
     ],

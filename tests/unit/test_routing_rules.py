@@ -499,7 +499,7 @@ def test_a_callback_waits_until_made_and_is_never_promised_again() -> None:
         id="q", channels=frozenset({Channel.VOICE}), max_wait=60,
         on_max_wait=OverflowAction.CALLBACK,
     )  # fmt: skip
-    from joignable.queue_schema import QueueRules
+    from joignable.schema.queue import QueueRules
 
     rules = QueueRules(channels=[Channel.VOICE], max_wait=60, on_max_wait=OverflowAction.CALLBACK)
     assert rules.spec("q").channels == {Channel.VOICE, Channel.CALLBACK}
@@ -542,7 +542,7 @@ def test_overflow_to_a_queue_that_cannot_take_the_contact_keeps_it_in_line() -> 
 def test_offer_time_out_per_channel() -> None:
     """An e-mail may ring longer than a call: `offer_timeouts` per channel, the
     queue's `offer_timeout` for the others (from the shared queue schema)."""
-    from joignable.queue_schema import QueueRules
+    from joignable.schema.queue import QueueRules
 
     rules = QueueRules(
         channels=[Channel.VOICE, Channel.EMAIL], offer_timeout=20, offer_timeouts={"email": 120}
@@ -585,7 +585,7 @@ def test_a_capacity_changed_mid_contact_releases_what_it_charged() -> None:
 def test_a_contact_whose_callback_id_is_taken_keeps_its_place() -> None:
     """X was called back (X-cb waits); a new X reaches its maximum wait: it is
     not ended as called back without a callback (it was lost), it waits on."""
-    from joignable.queue_schema import QueueRules
+    from joignable.schema.queue import QueueRules
 
     rules = QueueRules(channels=[Channel.VOICE], max_wait=60, on_max_wait=OverflowAction.CALLBACK)
     c = Center(rules.spec("q"))

@@ -67,17 +67,21 @@ def test_a_queue_names_its_site_and_outsourcer_as_in_the_server_configuration() 
             "channel: pigeon",
             "crisis.yaml:10: traffic[0].channel: Input should be",
         ),
-        ("queue: billing", "queue: sales", "crisis.yaml:9: traffic[0].queue: no queue 'sales'"),
+        (
+            "queue: billing",
+            "queue: sales",
+            "crisis.yaml:9: traffic[0].queue: unknown queue 'sales'",
+        ),
         ('close: "10:00"', 'close: "7h"', "crisis.yaml:3: close: time of day must be HH:MM"),
         ('close: "10:00"', 'close: "07:00"', "crisis.yaml:3: close: close must be after open"),
         (
             "    count: 3\n",
             "    count: 3\n    colour: blue\n",
-            "crisis.yaml:15: agents.team.colour: unknown",
+            "crisis.yaml:15: agents.team.colour: unknown key 'colour'",
         ),
         ("    channel: voice\n", "", "crisis.yaml:9: traffic[0].channel: Field required"),
-        ("[voice]", "[voice", "crisis.yaml:7: invalid YAML"),
-        ("name: small", "name: [small", "crisis.yaml:2: invalid YAML"),
+        ("[voice]", "[voice", "crisis.yaml:7: (document): invalid YAML"),
+        ("name: small", "name: [small", "crisis.yaml:2: (document): invalid YAML"),
     ],
 )
 def test_errors_name_file_line_and_field(old: str, new: str, expected: str) -> None:
@@ -91,16 +95,18 @@ def test_measure_errors_skip_the_union_tag() -> None:
 
 
 def test_not_a_mapping_and_empty_file() -> None:
-    assert _error("- a\n- b\n") == "crisis.yaml:1: a scenario must be a YAML mapping"
-    assert _error("") == "crisis.yaml:1: a scenario must be a YAML mapping"
+    assert (
+        _error("- a\n- b\n") == "crisis.yaml:1: (document): the document must be a mapping of keys"
+    )
+    assert _error("") == "crisis.yaml:1: (document): empty file; expected a mapping"
 
 
 def test_unreadable_and_binary_files(tmp_path: Path) -> None:
-    with pytest.raises(ScenarioError, match=r"missing\.yaml:1: cannot read"):
+    with pytest.raises(ScenarioError, match=r"missing\.yaml:1: \(document\): cannot read"):
         load_scenario(tmp_path / "missing.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_bytes(b"name: x\n\xff\xfe\x00")
-    with pytest.raises(ScenarioError, match=r"bad.yaml:2: not UTF-8"):
+    with pytest.raises(ScenarioError, match=r"bad.yaml:2: \(document\): not UTF-8"):
         load_scenario(bad)
 
 
@@ -111,7 +117,7 @@ def test_csv_traffic(tmp_path: Path) -> None:
     s = load_scenario(tmp_path / "s.yaml")
     assert s.traffic[0].per_interval == {"08:00": 12.0, "08:15": 20.0}
     (tmp_path / "volumes.csv").write_text("interval_start,volume\n08:00,twelve\n")
-    with pytest.raises(ScenarioError, match=r"volumes.csv:2: could not convert"):
+    with pytest.raises(ScenarioError, match=r"volumes.csv:2: \(document\): could not convert"):
         load_scenario(tmp_path / "s.yaml")
 
 

@@ -52,7 +52,10 @@ def test_relative_and_absolute_overrides(scenario) -> None:
             "agents.paris_chat.skills.billing=11",
             "agents.paris_chat.skills.billing: level must be 1..10",
         ),
-        ("queues.billing.overflow_to=nowhere", "queues.billing.overflow_to: no queue 'nowhere'"),
+        (
+            "queues.billing.overflow_to=nowhere",
+            "queues.billing.overflow_to: unknown queue 'nowhere'",
+        ),
         ("surges[5].multiplier=2", "surges[5]: no such item (1 items)"),
         ("agents.paris_voice.count", "expected path=value"),
     ],

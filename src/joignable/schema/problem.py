@@ -17,10 +17,12 @@ def field_name(loc: Loc) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One fault of a document: its file, 1-based line, field location and message."""
+    """One fault of a document: its file, 1-based line, field location and message.
+    Plain data (JSON through the API) has no file: `file` is "" and `line` None,
+    and the problem prints as `field: message`."""
 
     file: str
-    line: int
+    line: int | None
     loc: Loc
     message: str
 
@@ -29,7 +31,8 @@ class Problem:
         return field_name(self.loc)
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.field}: {self.message}"
+        where = f"{self.file}:{self.line}: " if self.line is not None else ""
+        return f"{where}{self.field}: {self.message}"
 
 
 class SchemaError(ValueError):

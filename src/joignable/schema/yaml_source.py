@@ -10,6 +10,23 @@ import yaml
 
 from joignable.schema.problem import Loc, Problem, SchemaError
 
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML where `10:00` stays the text "10:00" (YAML 1.1 reads it as 600):
+    times of day and durations are written that way, and a silent number is worse
+    than a refused one."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+        if kind is yaml.ScalarNode and tag in (_INT, _FLOAT) and ":" in value:
+            return _STR
+        return tag
+
 
 @dataclass(frozen=True, slots=True)
 class Source:
@@ -21,31 +38,68 @@ class Source:
 
     def line(self, loc: Loc) -> int:
         """The 1-based line of the deepest part of `loc` found in the document."""
-        node: yaml.Node = self.node
-        for part in loc:
-            child = _child(node, part)
+        return self.locate(loc)[0]
+
+    def locate(self, loc: Loc) -> tuple[int, Loc]:
+        """The 1-based line of `loc` and `loc` as written in the document.
+
+        A part naming the `kind` of the mapping it stands on (the tag Pydantic adds
+        for a union) is dropped; a part not in the document (a required field left
+        out) is kept, the line being its parent's."""
+        node: yaml.Node | None = self.node
+        line = int(self.node.start_mark.line) + 1
+        kept: list[str | int] = []
+        for i, part in enumerate(loc):
+            child = _child(node, part) if node is not None else None
             if child is None:
-                break
+                if isinstance(part, str) and _is_tag(node, part) and i + 1 < len(loc):
+                    continue
+                kept.append(part)
+                node = None
+                continue
+            kept.append(part)
             node = child
-        return int(node.start_mark.line) + 1
+            line = int(child.start_mark.line) + 1
+        return line, tuple(kept)
 
     def problem(self, loc: Loc, message: str) -> Problem:
-        """A Problem at `loc` of this document."""
-        return Problem(self.file, self.line(loc), loc, message)
+        """A Problem at `loc` of this document (union tags left out of its field)."""
+        line, where = self.locate(loc)
+        return Problem(self.file, line, where, message)
 
 
-def parse(text: str, file: str) -> Source:
+def parse(text: str, file: str, *, allow_empty: bool = False) -> Source:
     """Parse YAML `text` read from `file` into a Source.
 
     Raises SchemaError naming file and line for malformed YAML (tabs, bad
-    indentation), duplicate keys, an empty document or a root that is not a mapping.
+    indentation), duplicate keys, an empty document (unless `allow_empty`: then
+    an empty mapping) or a root that is not a mapping.
     """
+    node, data = _compose(text, file)
+    if node is None and allow_empty:
+        mark = yaml.Mark(file, 0, 0, 0, "", 0)
+        return Source(file, {}, yaml.MappingNode(_MAP, [], mark, mark))
+    if node is None:
+        raise SchemaError([Problem(file, 1, (), "empty file; expected a mapping")])
+    if not isinstance(node, yaml.MappingNode) or not isinstance(data, dict):
+        line = int(node.start_mark.line) + 1
+        raise SchemaError([Problem(file, line, (), "the document must be a mapping of keys")])
+    return Source(file, data, node)
+
+
+def value(text: str, file: str) -> Any:
+    """One YAML value of any kind (a command-line `--set`), read as `parse` reads
+    a document (`10:00` stays text); None for empty text. Raises SchemaError."""
+    return _compose(text, file)[1]
+
+
+def _compose(text: str, file: str) -> tuple[yaml.Node | None, Any]:
     for n, raw in enumerate(text.splitlines(), start=1):
         indent = raw[: len(raw) - len(raw.lstrip(" \t"))]
         if "\t" in indent:
             raise SchemaError([Problem(file, n, (), "tab in indentation; indent with spaces")])
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
         try:
             node = loader.get_single_node()
             dup = _duplicate(node, ()) if node is not None else None
@@ -59,14 +113,13 @@ def parse(text: str, file: str) -> Source:
         line = mark.line + 1 if mark is not None else 1
         msg = " ".join(str(x) for x in (exc.context, exc.problem) if x) or "invalid YAML"
         raise SchemaError([Problem(file, line, (), f"invalid YAML: {msg}")]) from None
-    except yaml.YAMLError as exc:
-        raise SchemaError([Problem(file, 1, (), f"invalid YAML: {exc}"[:200])]) from None
-    if node is None:
-        raise SchemaError([Problem(file, 1, (), "empty file; expected a mapping")])
-    if not isinstance(node, yaml.MappingNode) or not isinstance(data, dict):
-        line = int(node.start_mark.line) + 1
-        raise SchemaError([Problem(file, line, (), "the document must be a mapping of keys")])
-    return Source(file, data, node)
+    except SchemaError:
+        raise
+    except Exception as exc:  # the YAML library on hostile input: depth, odd dates, ...
+        text = str(exc).splitlines()[0] if str(exc) else ""
+        message = f"invalid YAML: {type(exc).__name__}: {text}"[:200]
+        raise SchemaError([Problem(file, 1, (), message)]) from None
+    return node, data
 
 
 def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
@@ -82,6 +135,11 @@ def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
         child: yaml.Node = node.value[part]
         return child
     return None
+
+
+def _is_tag(node: yaml.Node | None, part: str) -> bool:
+    kind = _child(node, "kind") if node is not None else None
+    return isinstance(kind, yaml.ScalarNode) and kind.value == part
 
 
 def _duplicate(node: yaml.Node, loc: Loc) -> tuple[Loc, int] | None:

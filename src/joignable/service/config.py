@@ -2,10 +2,11 @@
 
 Why: a center is queues, skills, agents, teams, sites and outsourcers that
 people edit by hand; a typo must give `FILE:LINE: field: message`, not a
-traceback or a silently ignored key. Pydantic checks each field; cross
-references (an agent's site, a step's team, an overflow target, an alert
-rule's scope, a throttle's queues) are checked here; positions come from the
-YAML node marks. The result is turned into the core's frozen specs, alert
+traceback or a silently ignored key. The YAML loader, the problem type and
+the checks it shares with the simulator's scenarios (ids, levels, capacity,
+a queue's rules) are in `schema/` (decision 0019); Pydantic checks each field;
+cross references (an agent's site, a step's team, an alert rule's scope, a
+throttle's queues) are checked here. The result is turned into the core's frozen specs, alert
 rules and throttle settings; `changes()` says which Configure commands a new
 version needs, so applying a configuration live touches only what changed.
 """
@@ -13,13 +14,9 @@ version needs, so applying a configuration live touches only what changed.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -40,11 +37,14 @@ from joignable.core.model import (
 )
 from joignable.core.routing.engine import Engine
 from joignable.core.routing.throttle import ThrottleSettings, settings_from_dict
-from joignable.queue_schema import Level, QueueRules
+from joignable.schema import errors, yaml_source
+from joignable.schema.fields import Id, Level, Limits, Text, TimeZone, unknown
+from joignable.schema.problem import Loc, Problem, SchemaError
+from joignable.schema.queue import QueueRules, check_queue
+from joignable.schema.suggest import unknown_key
 from joignable.service.throttles import variant_queue
 
-Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")]
-Text = Annotated[str, StringConstraints(max_length=200)]
+__all__ = ["Id", "Problem"]  # imported from here by the web routers
 ScopeId = Annotated[str, StringConstraints(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9_.@-]{0,63})$")]
 Seconds = Annotated[float, Field(ge=0)]
 
@@ -55,17 +55,8 @@ class _Strict(BaseModel):
 
 class CenterSection(_Strict):
     name: Text = "joignable"
-    timezone: Text = "UTC"
+    timezone: TimeZone = "UTC"
     max_missed_offers: Annotated[int, Field(ge=0, le=100)] = 3
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ValueError, LookupError, OSError):
-            raise ValueError(f"unknown time zone {value!r} (an IANA name: Europe/Paris)") from None
-        return value
 
 
 class Site(_Strict):
@@ -86,15 +77,12 @@ class Team(_Strict):
 
 
 class Queue(QueueRules):
-    """A queue of the center: its routing rules (`queue_schema.py`, shared with
+    """A queue of the center: its routing rules (`schema/queue.py`, shared with
     the simulator's scenarios) and who it belongs to."""
 
     id: Id
     name: Text = ""
     outsourcer: Id | None = None
-
-
-Limits = dict[Channel, Annotated[int, Field(ge=0, le=60)]]
 
 
 class CapacityProfile(_Strict):
@@ -185,34 +173,13 @@ class CenterConfig(_Strict):
         return next((a for a in self.agents if a.id == agent_id), None)
 
 
-Loc = tuple[str | int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    loc: Loc
-    message: str
-    file: str = ""
-    line: int | None = None
-
-    @property
-    def field(self) -> str:
-        out = ""
-        for part in self.loc:
-            out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-        return out or "(document)"
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}: " if self.line is not None else ""
-        return f"{where}{self.field}: {self.message}"
-
-
-class ConfigError(ValueError):
+class ConfigError(SchemaError):
     """The configuration is not valid; `problems` says where and why."""
 
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
+
+def _at(loc: Loc, message: str) -> Problem:
+    """A problem of plain data (no file yet: `parse` locates it in the YAML)."""
+    return Problem("", None, loc, message)
 
 
 def check(config: CenterConfig) -> list[Problem]:
@@ -229,24 +196,19 @@ def check(config: CenterConfig) -> list[Problem]:
         seen: set[str] = set()
         for i, item in enumerate(getattr(config, section)):
             if item.id in seen:
-                out.append(Problem((section, i, "id"), f"duplicate id {item.id!r}"))
+                out.append(_at((section, i, "id"), f"duplicate id {item.id!r}"))
             seen.add(item.id)
 
     def ref(loc: Loc, value: str | None, known: set[str], what: str) -> None:
         if value is not None and value not in known:
-            out.append(Problem(loc, f"unknown {what} {value!r}"))
+            out.append(_at(loc, unknown(what, value, known)))
 
     for i, t in enumerate(config.teams):
         ref(("teams", i, "site"), t.site, sites, "site")
     for i, q in enumerate(config.queues):
         ref(("queues", i, "site"), q.site, sites, "site")
         ref(("queues", i, "outsourcer"), q.outsourcer, outsourcers, "outsourcer")
-        ref(("queues", i, "overflow_to"), q.overflow_to, queues, "queue")
-        if q.overflow_to == q.id:
-            out.append(Problem(("queues", i, "overflow_to"), "a queue cannot overflow to itself"))
-        afters = [s.after for s in q.steps]
-        if afters[0] != 0 or afters != sorted(afters):
-            out.append(Problem(("queues", i, "steps"), "steps must start at 0 s and widen in time"))
+        out.extend(_at(where, msg) for where, msg in check_queue(("queues", i), q.id, q, queues))
         for j, s in enumerate(q.steps):
             for name in s.levels:
                 ref(("queues", i, "steps", j, "levels", name), name, skills, "skill")
@@ -291,7 +253,7 @@ def check_alerts(config: CenterConfig) -> list[Problem]:
             if (a.clear > a.threshold) if above else (a.clear < a.threshold):
                 side = "at or below" if above else "at or above"
                 out.append(
-                    Problem(
+                    _at(
                         (*loc, "clear"),
                         f"the clear level must be {side} the threshold {a.threshold:g} for a "
                         f"rule '{a.comparison.value}' (hysteresis), got {a.clear:g}",
@@ -302,7 +264,7 @@ def check_alerts(config: CenterConfig) -> list[Problem]:
                 message = "a center rule watches the whole center: leave scope_id out (or '*')"
             else:
                 message = f"unknown {a.scope.value} {a.scope_id!r}"
-            out.append(Problem((*loc, "scope_id"), message))
+            out.append(_at((*loc, "scope_id"), message))
     return out
 
 
@@ -320,26 +282,29 @@ def check_throttles(config: CenterConfig) -> list[Problem]:
         loc: Loc = ("throttles", i)
         sample = raw.get("min_sample")
         if sample is not None and (isinstance(sample, bool) or not isinstance(sample, int)):
-            out.append(Problem((*loc, "min_sample"), "min_sample must be a whole number"))
+            out.append(_at((*loc, "min_sample"), "min_sample must be a whole number"))
+            continue
+        fields = ThrottleSettings.__dataclass_fields__
+        extra = [k for k in raw if k not in fields]
+        if extra:
+            out.extend(_at((*loc, str(k)), unknown_key(str(k), fields)) for k in extra)
             continue
         try:
             t = settings_from_dict(raw)
         except (ValueError, TypeError) as exc:
             message = str(exc).partition(": ")[2] or str(exc)
-            unknown = [k for k in raw if k not in ThrottleSettings.__dataclass_fields__]
-            field = unknown[0] if unknown else None
-            field = next((k for k in raw if message.startswith(f"{k} ")), field)
-            out.append(Problem((*loc, field) if field else loc, message))
+            field = next((k for k in raw if message.startswith(f"{k} ")), None)
+            out.append(_at((*loc, field) if field else loc, message))
             continue
         if t.site not in sites:
-            out.append(Problem((*loc, "site"), f"unknown site {t.site!r}"))
+            out.append(_at((*loc, "site"), unknown("site", t.site, sites)))
             continue
         if t.queue not in index:
-            out.append(Problem((*loc, "queue"), f"unknown queue {t.queue!r}"))
+            out.append(_at((*loc, "queue"), unknown("queue", t.queue, set(index))))
             continue
         if t.queue in throttled:
             out.append(
-                Problem(
+                _at(
                     (*loc, "queue"),
                     f"queue {t.queue!r} already has a throttle (throttles[{throttled[t.queue]}]); "
                     "one throttle per queue",
@@ -350,7 +315,7 @@ def check_throttles(config: CenterConfig) -> list[Problem]:
         via_id = variant_queue(t.queue, t.site)
         if via_id not in index:
             out.append(
-                Problem(
+                _at(
                     loc,
                     f"the throttle sends its share of {t.queue!r} to queue {via_id!r}, "
                     f"which is not configured (add a queue {via_id!r} restricted to site "
@@ -362,7 +327,7 @@ def check_throttles(config: CenterConfig) -> list[Problem]:
         missing = sorted(ch.value for ch in set(queue.channels) - set(via.channels))
         if missing:
             out.append(
-                Problem(
+                _at(
                     ("queues", index[via_id], "channels"),
                     f"queue {via_id!r} receives throttles[{i}]'s share of {t.queue!r} and must "
                     f"take its channels; missing: {', '.join(missing)}",
@@ -372,7 +337,7 @@ def check_throttles(config: CenterConfig) -> list[Problem]:
         who = set(first.sites) | {team_site.get(team) for team in first.teams}
         if first.outsourcers or who != {t.site}:
             out.append(
-                Problem(
+                _at(
                     ("queues", index[via_id], "steps", 0),
                     f"queue {via_id!r} serves site {t.site!r} for throttles[{i}]: its first "
                     f"step must be restricted to that site (sites: [{t.site}], or teams of "
@@ -410,21 +375,15 @@ def throttle_settings(config: CenterConfig | None) -> list[ThrottleSettings]:
 
 def validate(data: Any) -> CenterConfig:
     """A checked configuration from plain data (parsed YAML or JSON).
-    Raises `ConfigError` (without line numbers)."""
+    Raises `ConfigError` (without file or line)."""
     try:
         config = CenterConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError([_problem(e) for e in exc.errors()]) from None
+        raise ConfigError(errors.problems(exc, CenterConfig, None)) from None
     problems = check(config)
     if problems:
         raise ConfigError(problems)
     return config
-
-
-def _problem(error: Any) -> Problem:
-    loc = tuple(p for p in error["loc"] if p != "[key]")
-    msg = str(error["msg"])
-    return Problem(loc, msg.removeprefix("Value error, "))
 
 
 def from_store(document: Any) -> tuple[CenterConfig | None, list[Problem]]:
@@ -454,27 +413,17 @@ def from_store(document: Any) -> tuple[CenterConfig | None, list[Problem]]:
 
 
 def parse(text: str, filename: str = "<config>") -> CenterConfig:
-    """Parse and check a YAML configuration. Raises `ConfigError` whose problems
-    carry `filename` and the 1-based line of the offending node."""
+    """Parse and check a YAML configuration (an empty file is the default one).
+    Raises `ConfigError` whose problems carry `filename` and the 1-based line
+    of the offending node."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        raise ConfigError([Problem((), str(exc.problem or exc), filename, line)]) from None
-    if root is None:
-        return validate({})
-    dupes = list(_duplicate_keys(root, ()))
-    if dupes:
-        raise ConfigError([Problem(loc, "duplicate key", filename, ln) for loc, ln in dupes])
-    data = yaml.safe_load(text)
-    if not isinstance(data, dict):
-        raise ConfigError([Problem((), "the configuration must be a mapping", filename, 1)])
+        source = yaml_source.parse(text, filename, allow_empty=True)
+    except SchemaError as exc:
+        raise ConfigError(exc.problems) from None
     try:
-        return validate(data)
+        return validate(source.data)
     except ConfigError as exc:
-        located = [Problem(p.loc, p.message, filename, _line(root, p.loc)) for p in exc.problems]
-        raise ConfigError(located) from None
+        raise ConfigError([source.problem(p.loc, p.message) for p in exc.problems]) from None
 
 
 def load(path: str | Path) -> CenterConfig:
@@ -482,43 +431,6 @@ def load(path: str | Path) -> CenterConfig:
     `OSError` when the file cannot be read."""
     p = Path(path)
     return parse(p.read_text(encoding="utf-8"), str(p))
-
-
-def _line(node: yaml.Node, loc: Loc) -> int:
-    line = node.start_mark.line + 1
-    for part in loc:
-        child: yaml.Node | None = None
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode) and key.value == str(part):
-                    child = value
-                    line = key.start_mark.line + 1
-                    break
-        elif (
-            isinstance(node, yaml.SequenceNode)
-            and isinstance(part, int)
-            and 0 <= part < len(node.value)
-        ):
-            child = node.value[part]
-            line = child.start_mark.line + 1
-        if child is None:
-            break
-        node = child
-    return line
-
-
-def _duplicate_keys(node: yaml.Node, loc: Loc) -> Iterator[tuple[Loc, int]]:
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key, value in node.value:
-            name = str(key.value)
-            if name in seen:
-                yield (*loc, name), key.start_mark.line + 1
-            seen.add(name)
-            yield from _duplicate_keys(value, (*loc, name))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            yield from _duplicate_keys(item, (*loc, i))
 
 
 # --- to the core's specs --------------------------------------------------------

@@ -2,7 +2,8 @@
 # schema lives in one place, validated with Pydantic so that every mistake is
 # reported with the field's path (the loader adds the file and line), and it is
 # turned into the routing core's own specs here, so the simulator and the live
-# server configure queues and agents the same way.
+# server configure queues and agents the same way. Ids, levels, capacity, time
+# zones and a queue's rules are checked by `schema/`, as for the center file.
 """The scenario schema: center, traffic, surges, agent shifts and playbook measures."""
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from joignable.core.model import (
     Channel,
     QueueSpec,
 )
-from joignable.queue_schema import Level, QueueRules
+from joignable.schema.fields import Id, Level, Limits, TimeZone, unknown
+from joignable.schema.queue import QueueRules, check_queue
 
 from .distributions import Distribution, Empirical, Exponential, Fixed, LogNormal
 
@@ -51,7 +53,7 @@ def seconds_of_day(value: str) -> float:
 
 TimeOfDay = Annotated[str, AfterValidator(_check_time)]
 Share = Annotated[float, AfterValidator(_check_share)]
-Skills = dict[str, Level]
+Skills = dict[Id, Level]
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
 
@@ -110,7 +112,7 @@ class ChannelModel(_Strict):
 
 class QueueModel(QueueRules):
     """A queue of the scenario: the routing rules of the live configuration
-    (`queue_schema.py`), the skills its traffic needs by default, and whether
+    (`schema/queue.py`), the skills its traffic needs by default, and whether
     it starts on standby."""
 
     skills: Skills = {}
@@ -171,7 +173,7 @@ class AgentGroupModel(_Strict):
     site: str = ""
     outsourcer: str = ""
     queues: list[str] = []  # empty: every queue
-    capacity: dict[Channel, Annotated[int, Field(ge=0, le=60)]] | None = None
+    capacity: Limits | None = None
     shift: ShiftModel
 
     def build(self, agent_id: str, capacity: dict[Channel, int] | None = None) -> AgentSpec:
@@ -241,7 +243,7 @@ class MoveAgents(_Measure):
 
     kind: Literal["move_agents"]
     group: str
-    capacity: dict[Channel, Annotated[int, Field(ge=0, le=60)]]
+    capacity: Limits
     count: int | None = Field(default=None, ge=0)  # None: the whole group
 
 
@@ -251,19 +253,11 @@ Measure = Annotated[
 ]
 
 
-def _check_zone(value: str) -> str:
-    try:
-        zoneinfo.ZoneInfo(value)
-    except Exception:  # ZoneInfoNotFoundError, ValueError for odd keys
-        raise ValueError(f"unknown time zone {value!r}") from None
-    return value
-
-
 class Scenario(_Strict):
     name: str = "scenario"
     description: str = ""
     date: dt.date = dt.date(2024, 1, 15)
-    timezone: Annotated[str, AfterValidator(_check_zone)] = "UTC"
+    timezone: TimeZone = "UTC"
     open: TimeOfDay = "08:00"
     close: TimeOfDay = "20:00"
     drain_minutes: NonNegative = 120.0
@@ -271,10 +265,10 @@ class Scenario(_Strict):
     sl_seconds: PositiveFloat = 20.0
     short_abandon_seconds: NonNegative = 5.0
     channels: dict[Channel, ChannelModel] = {}
-    queues: dict[str, QueueModel] = Field(min_length=1)
+    queues: dict[Id, QueueModel] = Field(min_length=1)
     traffic: list[TrafficModel] = Field(min_length=1)
     surges: list[SurgeModel] = []
-    agents: dict[str, AgentGroupModel] = Field(min_length=1)
+    agents: dict[Id, AgentGroupModel] = Field(min_length=1)
     measures: list[Measure] = []
 
     def epoch(self) -> float:
@@ -297,13 +291,9 @@ def check_references(s: Scenario) -> list[Problem]:
     if t_close <= t_open:
         out.append((("close",), "close must be after open"))
     for qid, q in s.queues.items():
-        if q.overflow_to is not None and q.overflow_to not in s.queues:
-            out.append((("queues", qid, "overflow_to"), f"no queue {q.overflow_to!r}"))
-        afters = [st.after for st in q.steps]
-        if afters and (afters[0] != 0 or afters != sorted(afters)):
-            out.append(
-                (("queues", qid, "steps"), "steps must start at after: 0 and widen in order")
-            )
+        found = check_queue(("queues", qid), qid, q, set(s.queues))
+        out += found
+        if found:
             continue
         try:
             q.build(qid)
@@ -311,7 +301,7 @@ def check_references(s: Scenario) -> list[Problem]:
             out.append((("queues", qid), str(exc)))
     for i, t in enumerate(s.traffic):
         if t.queue not in s.queues:
-            out.append((("traffic", i, "queue"), f"no queue {t.queue!r} (known: {_known(s)})"))
+            out.append((("traffic", i, "queue"), unknown("queue", t.queue, set(s.queues))))
         elif t.channel not in s.queues[t.queue].channels:
             out.append((("traffic", i, "channel"), f"queue {t.queue} does not take {t.channel}"))
     for i, sg in enumerate(s.surges):
@@ -326,19 +316,15 @@ def check_references(s: Scenario) -> list[Problem]:
         if m.until is not None and seconds_of_day(m.until) <= seconds_of_day(m.at):
             out.append((("measures", i, "until"), "until must be after at"))
         if isinstance(m, MoveAgents) and m.group not in s.agents:
-            out.append((("measures", i, "group"), f"no agent group {m.group!r}"))
+            out.append((("measures", i, "group"), unknown("agent group", m.group, set(s.agents))))
         if isinstance(m, _Scoped):
             out += _unknown_queues(s, ("measures", i, "queues"), m.queues)
     return out
 
 
-def _known(s: Scenario) -> str:
-    return ", ".join(sorted(s.queues))
-
-
 def _unknown_queues(s: Scenario, path: tuple[str | int, ...], names: list[str]) -> list[Problem]:
     return [
-        ((*path, j), f"no queue {name!r} (known: {_known(s)})")
+        ((*path, j), unknown("queue", name, set(s.queues)))
         for j, name in enumerate(names)
         if name not in s.queues
     ]

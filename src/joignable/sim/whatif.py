@@ -10,7 +10,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .loader import parse_yaml
+from joignable.schema import yaml_source
+from joignable.schema.problem import SchemaError
+
 from .scenario import Scenario, check_references
 
 _INDEX = re.compile(r"\[(\d+)\]")
@@ -35,10 +37,9 @@ def parse_path(path: str) -> list[str | int]:
 
 def _value(text: str) -> Any:
     try:
-        data, _ = parse_yaml(text, "--set")
-    except Exception:
+        return yaml_source.value(text, "--set")
+    except SchemaError:
         return text
-    return data
 
 
 def _combine(old: Any, raw: str) -> Any:

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from joignable.core import commands as cmd
 from joignable.core.model import Channel, ContactSpec
-from joignable.queue_schema import Level
+from joignable.schema.fields import Level
 from joignable.service.config import Id
 from joignable.service.throttles import ThrottleBank, arrival_queue
 from joignable.web.auth import User, require_role

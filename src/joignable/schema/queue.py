@@ -2,28 +2,22 @@
 # center configuration the server applies (`service/config.py`) and the scenarios
 # the digital twin runs (`sim/scenario.py`). They are one schema, defined here,
 # so the twin can never rehearse a rule that the server would read differently,
-# and they become the routing core's `QueueSpec` in one place.
+# they are checked once (`check_queue`), and they become the routing core's
+# `QueueSpec` in one place (decisions 0013, 0019).
 """The routing rules of a queue as written in YAML or JSON, and their core spec."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from joignable.core.model import Channel, OverflowAction, QueueSpec, RoutingStep, Strategy
+from joignable.schema.fields import Level, unknown
+from joignable.schema.problem import Loc
 
-__all__ = ["Level", "QueueRules", "Seconds", "StepRules", "check_level"]
+__all__ = ["QueueRules", "Seconds", "StepRules", "check_queue"]
 
-
-def check_level(value: int) -> int:
-    if not 1 <= value <= 10:
-        raise ValueError("level must be 1..10")
-    return value
-
-
-#: A skill level, 1 (can take it) to 10 (expert).
-Level = Annotated[int, AfterValidator(check_level)]
 #: A duration in seconds, up to a week.
 Seconds = Annotated[float, Field(ge=0, le=7 * 86400)]
 
@@ -104,3 +98,21 @@ class QueueRules(_Strict):
             site=self.site,
             outsourcer=self.outsourcer,
         )
+
+
+def check_queue(
+    loc: Loc, queue_id: str, rules: QueueRules, queues: set[str]
+) -> list[tuple[Loc, str]]:
+    """Problems (location, message) of one queue's rules against the document's
+    `queues`: an overflow target that is not a queue or is the queue itself, and
+    steps that do not start at 0 s and widen in time. Empty: fine."""
+    out: list[tuple[Loc, str]] = []
+    if rules.overflow_to is not None:
+        if rules.overflow_to == queue_id:
+            out.append(((*loc, "overflow_to"), "a queue cannot overflow to itself"))
+        elif rules.overflow_to not in queues:
+            out.append(((*loc, "overflow_to"), unknown("queue", rules.overflow_to, queues)))
+    afters = [s.after for s in rules.steps]
+    if afters[0] != 0 or afters != sorted(afters):
+        out.append(((*loc, "steps"), "steps must start at 0 s and widen in time"))
+    return out
