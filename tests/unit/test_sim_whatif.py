@@ -46,7 +46,10 @@ def test_relative_and_absolute_overrides(scenario) -> None:
     ("expr", "message"),
     [
         ("agents.outsourcer_y.count=+10", "agents.outsourcer_y: not found (known: lyon_chat"),
-        ("queues.billing.maxwait=3", "queues.billing.maxwait: unknown field"),
+        (
+            "queues.billing.maxwait=3",
+            "queues.billing.maxwait: unknown key 'maxwait'; did you mean 'max_wait'?",
+        ),
         ("agents.paris_voice.count=-20", "agents.paris_voice.count: Input should be greater"),
         (
             "agents.paris_chat.skills.billing=11",

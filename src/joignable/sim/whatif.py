@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from joignable.schema import yaml_source
+from joignable.schema import errors, yaml_source
 from joignable.schema.problem import SchemaError
 
 from .scenario import Scenario, check_references
@@ -114,14 +114,8 @@ def apply_overrides(scenario: Scenario, overrides: list[str]) -> Scenario:
     try:
         result = Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = [p for p in err["loc"] if isinstance(p, int | str)]
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            if err.get("type") == "extra_forbidden":
-                msg = "unknown field"
-            problems.append(f"{joined}: {_label(loc)}: {msg}")
-        raise OverrideError("\n".join(problems)) from None
+        problems = errors.problems(exc, Scenario, None)
+        raise OverrideError("\n".join(f"{joined}: {p}" for p in problems)) from None
     refs = check_references(result)
     if refs:
         raise OverrideError("\n".join(f"{joined}: {_label(list(loc))}: {msg}" for loc, msg in refs))
