@@ -280,13 +280,14 @@ class Scenario(_Strict):
         return self.channels.get(channel) or ChannelModel()
 
 
-Problem = tuple[tuple[str | int, ...], str]
+#: A cross-field fault before it is located: (location, message); the loader adds file and line.
+Finding = tuple[tuple[str | int, ...], str]
 
 
-def check_references(s: Scenario) -> list[Problem]:
+def check_references(s: Scenario) -> list[Finding]:
     """Cross-field checks Pydantic cannot do field by field: names that must exist,
     times in order, and specs the routing core must accept."""
-    out: list[Problem] = []
+    out: list[Finding] = []
     t_open, t_close = seconds_of_day(s.open), seconds_of_day(s.close)
     if t_close <= t_open:
         out.append((("close",), "close must be after open"))
@@ -322,7 +323,7 @@ def check_references(s: Scenario) -> list[Problem]:
     return out
 
 
-def _unknown_queues(s: Scenario, path: tuple[str | int, ...], names: list[str]) -> list[Problem]:
+def _unknown_queues(s: Scenario, path: tuple[str | int, ...], names: list[str]) -> list[Finding]:
     return [
         ((*path, j), unknown("queue", name, set(s.queues)))
         for j, name in enumerate(names)
