@@ -37,6 +37,20 @@ def serve(
         typer.Option(help="Session cookies without the Secure flag (plain HTTP off localhost)."),
     ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    max_body: Annotated[
+        int,
+        typer.Option(
+            envvar="JOIGNABLE_MAX_BODY", min=1, help="Largest request body in bytes (413 above)."
+        ),
+    ] = 1024 * 1024,
+    max_config_body: Annotated[
+        int,
+        typer.Option(
+            envvar="JOIGNABLE_MAX_CONFIG_BODY",
+            min=1,
+            help="Largest body of PUT /api/config in bytes.",
+        ),
+    ] = 16 * 1024 * 1024,
 ) -> None:
     """Serve the center: REST API (OpenAPI at /docs), pages, /metrics, /healthz."""
     import uvicorn
@@ -69,6 +83,8 @@ def serve(
         config_path=config,
         config=loaded,
         secure_cookies=not insecure_cookies,
+        max_body=max_body,
+        max_config_body=max_config_body,
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
 
