@@ -78,6 +78,9 @@ def serve(
             err=True,
         )
         raise typer.Exit(2)
+    if (problem := _unopenable(database_url(db))) is not None:
+        typer.echo(problem, err=True)
+        raise typer.Exit(2)
     settings = Settings(
         database_url=database_url(db),
         config_path=config,
@@ -87,6 +90,20 @@ def serve(
         max_config_body=max_config_body,
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+
+
+def _unopenable(url: str) -> str | None:
+    """Why the database at `url` cannot be opened, in one line (its password
+    masked), or None when it opens (it is created or upgraded then, as the
+    server would at start): the reason is said before uvicorn starts, not as
+    a traceback of its start-up."""
+    from joignable.store import EventLog, StoreError
+
+    try:
+        EventLog.open(url).close()
+    except StoreError as exc:
+        return str(exc)
+    return None
 
 
 def _stored_problems(url: str) -> list[str] | None:

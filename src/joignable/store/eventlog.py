@@ -129,7 +129,7 @@ class EventLog:
             _require_existing_sqlite_file(normalized)
         engine = make_engine(normalized)
         try:
-            with _store_errors(f"opening {redact(normalized)}"):
+            with _open_errors(normalized):
                 if create:
                     migrate.upgrade(engine)
                 else:
@@ -384,6 +384,18 @@ def _store_errors(action: str) -> Iterator[None]:
         yield
     except SQLAlchemyError as exc:
         raise StoreError(f"{action} failed: {exc}") from exc
+
+
+@contextmanager
+def _open_errors(url: str) -> Iterator[None]:
+    """A database that cannot be opened as one line: which (password masked) and
+    why — the driver's reason, without SQLAlchemy's statement and help link."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc.__cause__ or exc
+        reason = " ".join(line.strip() for line in str(cause).splitlines() if line.strip())
+        raise StoreError(f"cannot open the database {redact(url)}: {reason}") from exc
 
 
 def _require_existing_sqlite_file(url: str) -> None:
