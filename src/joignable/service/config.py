@@ -41,10 +41,11 @@ from joignable.core.model import (
 from joignable.core.routing.engine import Engine
 from joignable.core.routing.throttle import ThrottleSettings, settings_from_dict
 from joignable.queue_schema import Level, QueueRules
+from joignable.service.text import SafeName
 from joignable.service.throttles import variant_queue
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")]
-Text = Annotated[str, StringConstraints(max_length=200)]
+Text = Annotated[SafeName, StringConstraints(max_length=200)]
 ScopeId = Annotated[str, StringConstraints(pattern=r"^(\*|[A-Za-z0-9][A-Za-z0-9_.@-]{0,63})$")]
 Seconds = Annotated[float, Field(ge=0)]
 
