@@ -3,8 +3,12 @@ echoes what was sent (a huge body must not come back)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from joignable.store import EventLog, StoreError
+from joignable.store.eventlog import StoredEvent
 from tests.integration.conftest import Server
 
 
@@ -64,3 +68,11 @@ def test_the_text_rule() -> None:
             check_text(f"ok{bad}", field="name")
     with pytest.raises(ValueError, match="U\\+000D"):
         check_text("a\rb", field="note", free_text=True)
+
+
+def test_nothing_that_cannot_be_encoded_reaches_the_event_log(tmp_path: Path) -> None:
+    with EventLog.open(f"sqlite:///{tmp_path / 'log.db'}") as log:
+        for data in ({"customer": "\ud800"}, {"\udfff": 1}, {"n": [float("nan")]}):
+            with pytest.raises(StoreError, match="not JSON"):
+                log.append([StoredEvent(seq=1, at=0.0, kind="contact_arrived", data=data)])
+        assert log.last_seq() == 0

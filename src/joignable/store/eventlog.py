@@ -79,8 +79,23 @@ class SequenceConflict(StoreError):
 
 
 def encode_data(data: dict[str, Any]) -> str:
-    """Canonical JSON text of a payload: sorted keys, no spaces, no NaN."""
+    """Canonical JSON text of a payload: sorted keys, no spaces, no NaN.
+    Raises `ValueError` on a non-finite number or a lone surrogate in a key or
+    string (JSON escapes it, but it has no UTF-8 and PostgreSQL refuses it)."""
+    _refuse_lone_surrogates(data)
     return json.dumps(data, separators=(",", ":"), sort_keys=True, allow_nan=False)
+
+
+def _refuse_lone_surrogates(value: Any) -> None:
+    if isinstance(value, str):
+        value.encode("utf-8")  # UnicodeEncodeError (a ValueError) on a lone surrogate
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_lone_surrogates(key)
+            _refuse_lone_surrogates(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _refuse_lone_surrogates(item)
 
 
 class EventLog:
