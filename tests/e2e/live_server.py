@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import uvicorn
+from playwright.sync_api import ConsoleMessage, Page
 
 from joignable.cli.demo import DEMO_USERS, create_users
 from joignable.web.app import create_app
@@ -103,3 +104,16 @@ def artefact_on_failure(page, folder: Path, name: str) -> Iterator[None]:  # typ
         page.screenshot(path=str(shot), full_page=True)
         print(f"screenshot of the failure: {shot}")
         raise
+
+
+def csp_violations(page: Page) -> list[str]:
+    """A list that fills with the page's Content-Security-Policy violations
+    (Chromium reports each on the console) from now on."""
+    seen: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            seen.append(message.text)
+
+    page.on("console", on_console)
+    return seen

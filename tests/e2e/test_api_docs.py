@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Route, expect, sync_playwright
 
-from tests.e2e.live_server import CHROMIUM, artefact_on_failure, live_server
+from tests.e2e.live_server import CHROMIUM, artefact_on_failure, csp_violations, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -18,6 +18,7 @@ def test_api_docs_render_without_any_request_off_the_machine() -> None:
     with live_server() as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
         page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        violations = csp_violations(page)
         outside: list[str] = []
 
         def closed_network(route: Route) -> None:
@@ -37,6 +38,7 @@ def test_api_docs_render_without_any_request_off_the_machine() -> None:
                 ).to_be_visible()
                 page.locator(".opblock-summary-path", has_text="/api/auth/token").first.click()
                 expect(page.get_by_text("username").first).to_be_visible()
+                assert violations == []  # everything ran under the page's CSP
             assert page.context.request.get(f"{server.base}/redoc").status == 404
         finally:
             browser.close()

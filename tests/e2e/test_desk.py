@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.e2e.live_server import CHROMIUM, artefact_on_failure, live_server, sign_in
+from tests.e2e.live_server import (
+    CHROMIUM,
+    artefact_on_failure,
+    csp_violations,
+    live_server,
+    sign_in,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -15,6 +21,7 @@ def test_agent_takes_a_contact_from_offer_to_wrap_up() -> None:
     with live_server() as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
         page = browser.new_page()
+        violations = csp_violations(page)
         try:
             with artefact_on_failure(page, server.artefacts, "desk"):
                 sign_in(page, server.base, "p01", "/desk")
@@ -42,6 +49,7 @@ def test_agent_takes_a_contact_from_offer_to_wrap_up() -> None:
 
                 page.click("#btn-break")
                 expect(page.locator("#state")).to_have_text("not ready (break)")
+                assert violations == []  # everything ran under the page's CSP
         finally:
             browser.close()
 

@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.e2e.live_server import CHROMIUM, artefact_on_failure, live_server, sign_in
+from tests.e2e.live_server import (
+    CHROMIUM,
+    artefact_on_failure,
+    csp_violations,
+    live_server,
+    sign_in,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -15,6 +21,7 @@ def test_tower_shows_live_figures_and_acts_on_the_engine() -> None:
     with live_server() as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        violations = csp_violations(page)
         try:
             with artefact_on_failure(page, server.artefacts, "tower"):
                 sign_in(page, server.base, "supervisor", "/tower")
@@ -114,6 +121,7 @@ def test_tower_shows_live_figures_and_acts_on_the_engine() -> None:
                 # the hub tests; here: the page's feed stays fresh
                 age = float(page.locator("#fresh").inner_text().split()[1])
                 assert age < 1.5
+                assert violations == []  # everything ran under the page's CSP
         finally:
             browser.close()
 

@@ -37,6 +37,20 @@ def serve(
         typer.Option(help="Session cookies without the Secure flag (plain HTTP off localhost)."),
     ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    max_body: Annotated[
+        int,
+        typer.Option(
+            envvar="JOIGNABLE_MAX_BODY", min=1, help="Largest request body in bytes (413 above)."
+        ),
+    ] = 1024 * 1024,
+    max_config_body: Annotated[
+        int,
+        typer.Option(
+            envvar="JOIGNABLE_MAX_CONFIG_BODY",
+            min=1,
+            help="Largest body of PUT /api/config in bytes.",
+        ),
+    ] = 16 * 1024 * 1024,
 ) -> None:
     """Serve the center: REST API (OpenAPI at /docs), pages, /metrics, /healthz."""
     import uvicorn
@@ -64,13 +78,32 @@ def serve(
             err=True,
         )
         raise typer.Exit(2)
+    if (problem := _unopenable(database_url(db))) is not None:
+        typer.echo(problem, err=True)
+        raise typer.Exit(2)
     settings = Settings(
         database_url=database_url(db),
         config_path=config,
         config=loaded,
         secure_cookies=not insecure_cookies,
+        max_body=max_body,
+        max_config_body=max_config_body,
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+
+
+def _unopenable(url: str) -> str | None:
+    """Why the database at `url` cannot be opened, in one line (its password
+    masked), or None when it opens (it is created or upgraded then, as the
+    server would at start): the reason is said before uvicorn starts, not as
+    a traceback of its start-up."""
+    from joignable.store import EventLog, StoreError
+
+    try:
+        EventLog.open(url).close()
+    except StoreError as exc:
+        return str(exc)
+    return None
 
 
 def _stored_problems(url: str) -> list[str] | None:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator, Field, StringConstraints
 
 from joignable.core.model import Channel
+from joignable.schema.text import SafeName
 
 __all__ = [
     "Id",
@@ -25,7 +26,7 @@ __all__ = [
 #: The id of a queue, agent, team, site, skill…: what URLs, logs and files carry.
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")]
 #: A free text shown to people (a name, a title).
-Text = Annotated[str, StringConstraints(max_length=200)]
+Text = Annotated[SafeName, StringConstraints(max_length=200)]  # no control characters
 
 
 def check_level(value: int) -> int:

@@ -79,8 +79,23 @@ class SequenceConflict(StoreError):
 
 
 def encode_data(data: dict[str, Any]) -> str:
-    """Canonical JSON text of a payload: sorted keys, no spaces, no NaN."""
+    """Canonical JSON text of a payload: sorted keys, no spaces, no NaN.
+    Raises `ValueError` on a non-finite number or a lone surrogate in a key or
+    string (JSON escapes it, but it has no UTF-8 and PostgreSQL refuses it)."""
+    _refuse_lone_surrogates(data)
     return json.dumps(data, separators=(",", ":"), sort_keys=True, allow_nan=False)
+
+
+def _refuse_lone_surrogates(value: Any) -> None:
+    if isinstance(value, str):
+        value.encode("utf-8")  # UnicodeEncodeError (a ValueError) on a lone surrogate
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_lone_surrogates(key)
+            _refuse_lone_surrogates(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _refuse_lone_surrogates(item)
 
 
 class EventLog:
@@ -129,7 +144,7 @@ class EventLog:
             _require_existing_sqlite_file(normalized)
         engine = make_engine(normalized)
         try:
-            with _store_errors(f"opening {redact(normalized)}"):
+            with _open_errors(normalized):
                 if create:
                     migrate.upgrade(engine)
                 else:
@@ -384,6 +399,18 @@ def _store_errors(action: str) -> Iterator[None]:
         yield
     except SQLAlchemyError as exc:
         raise StoreError(f"{action} failed: {exc}") from exc
+
+
+@contextmanager
+def _open_errors(url: str) -> Iterator[None]:
+    """A database that cannot be opened as one line: which (password masked) and
+    why — the driver's reason, without SQLAlchemy's statement and help link."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc.__cause__ or exc
+        reason = " ".join(line.strip() for line in str(cause).splitlines() if line.strip())
+        raise StoreError(f"cannot open the database {redact(url)}: {reason}") from exc
 
 
 def _require_existing_sqlite_file(url: str) -> None:

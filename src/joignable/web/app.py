@@ -50,6 +50,8 @@ from joignable.service.runner import CenterRunner, RunnerUnavailable
 from joignable.store import EventLog, StoreError
 from joignable.store.accounts import Accounts
 from joignable.web.auth import Auth, LoginRequired, User, require_role
+from joignable.web.headers import SecurityHeaders
+from joignable.web.limits import BodyLimit
 from joignable.web.routers import docs
 from joignable.web.routers.config import announce
 from joignable.web.state import STATIC_DIR, TEMPLATES_DIR, Services, Settings
@@ -149,6 +151,8 @@ def create_app(settings: Settings) -> FastAPI:
     if not any(r.path == "/" for r in flat_routes(app)):
         app.add_api_route("/", _home, methods=["GET"], include_in_schema=False)
     _install_error_handlers(app)
+    app.add_middleware(BodyLimit, default=settings.max_body, config=settings.max_config_body)
+    app.add_middleware(SecurityHeaders)
     return app
 
 

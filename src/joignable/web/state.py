@@ -23,6 +23,7 @@ from joignable.service.contacts import ContactIndex
 from joignable.service.runner import CenterRunner
 from joignable.store import EventLog
 from joignable.store.accounts import Accounts
+from joignable.web.limits import DEFAULT_MAX_BODY, DEFAULT_MAX_CONFIG_BODY
 
 if TYPE_CHECKING:
     from joignable.web.auth import Auth
@@ -36,6 +37,8 @@ class Settings:
     the configuration stored in the database. `secret` signs the CSRF tokens;
     None: `$JOIGNABLE_SECRET`, else one generated at first start and kept in
     the database. `secure_cookies=False` only for plain-HTTP development.
+    `max_body` / `max_config_body`: the request body limits in bytes (the
+    default, and `PUT /api/config`'s; see `web/limits.py`).
     """
 
     database_url: str
@@ -47,6 +50,8 @@ class Settings:
     clock: Clock | None = None
     token_ttl: float = 12 * 3600.0
     session_ttl: float = 12 * 3600.0
+    max_body: int = DEFAULT_MAX_BODY
+    max_config_body: int = DEFAULT_MAX_CONFIG_BODY
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 from joignable.core import commands as cmd
+from joignable.schema.text import SafeName
 from joignable.service.config import Id
 from joignable.web.auth import User, require_role
 from joignable.web.deps import agent_for, run
@@ -23,7 +24,7 @@ from joignable.web.state import Services, get_services
 router = APIRouter(prefix="/api/agents/{agent_id}", tags=["agent actions"])
 
 actors = require_role("admin", "supervisor", "agent")
-Code = Annotated[str, StringConstraints(max_length=64)]
+Code = Annotated[SafeName, StringConstraints(max_length=64)]
 
 
 class _Body(BaseModel):
@@ -35,7 +36,7 @@ class LoginIn(_Body):
 
 
 class NotReadyIn(_Body):
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "break"
+    reason: Annotated[SafeName, StringConstraints(min_length=1, max_length=64)] = "break"
 
 
 class WrapUpIn(_Body):

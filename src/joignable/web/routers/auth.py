@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
+from joignable.schema.text import SafeName
 from joignable.web.auth import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -28,7 +29,7 @@ router = APIRouter(tags=["auth"])
 
 
 class Credentials(BaseModel):
-    username: str = Field(min_length=1, max_length=100)
+    username: SafeName = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=1000)
 
 

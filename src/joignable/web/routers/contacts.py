@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from joignable.core import commands as cmd
 from joignable.core.model import Channel, ContactSpec
 from joignable.schema.fields import Level
+from joignable.schema.text import FreeText, SafeName
 from joignable.service.config import Id
 from joignable.service.throttles import ThrottleBank, arrival_queue
 from joignable.web.auth import User, require_role
@@ -47,13 +48,13 @@ class ContactIn(BaseModel):
 
     channel: Channel
     queue: Id
-    customer: Annotated[str, StringConstraints(max_length=200)] = ""
+    customer: Annotated[SafeName, StringConstraints(max_length=200)] = ""
     language: Annotated[str, StringConstraints(pattern=r"^([A-Za-z-]{2,16})?$")] = ""
     skills: dict[Id, Level] = {}
     priority: int = Field(0, ge=-1000, le=1000)
     attributes: dict[
-        Annotated[str, StringConstraints(min_length=1, max_length=64)],
-        Annotated[str, StringConstraints(max_length=500)],
+        Annotated[SafeName, StringConstraints(min_length=1, max_length=64)],
+        Annotated[FreeText, StringConstraints(max_length=500)],
     ] = Field(default_factory=dict, max_length=32)
 
 
@@ -118,7 +119,7 @@ async def create_contact(
     request: Request,
     response: Response,
     idempotency_key: Annotated[
-        str | None,
+        SafeName | None,
         Header(
             alias="Idempotency-Key",
             min_length=1,

@@ -5,16 +5,19 @@ network — where a contact center often runs — they stay blank. Swagger UI is
 served here with the script and style files that the `fastapi-offline` package
 ships (mounted at /static/api-docs by `web/app.py`). ReDoc is not offered: its
 bundle still fetches a logo from its vendor's CDN. The page is public, like the
-OpenAPI schema it renders: the API itself needs a bearer token.
+OpenAPI schema it renders: the API itself needs a bearer token. Swagger UI is started by a static file
+(`static/api-docs.js`), not FastAPI's inline script, so the page passes the
+Content-Security-Policy of `web/headers.py`.
 """
 
 from __future__ import annotations
 
+from html import escape
 from importlib.resources import files
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.openapi.docs import get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 
 from joignable.web.auth import allow_anonymous
@@ -32,14 +35,28 @@ def assets_dir() -> Path:
 
 @router.get("/docs")
 async def swagger_ui(request: Request) -> HTMLResponse:
+    """The Swagger UI page: assets and start script from this server only."""
     root = request.scope.get("root_path", "")
-    return get_swagger_ui_html(
-        openapi_url=f"{root}{request.app.openapi_url}",
-        title=f"{request.app.title} — API",
-        oauth2_redirect_url=f"{root}{OAUTH2_REDIRECT}",
-        swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
-        swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
-        swagger_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
+    title = escape(f"{request.app.title} — API")
+    assets = f"{root}{ASSETS_URL}"
+    openapi = escape(f"{root}{request.app.openapi_url}")
+    redirect = escape(f"{root}{OAUTH2_REDIRECT}")
+    return HTMLResponse(
+        f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>{title}</title>
+  <link rel="stylesheet" href="{assets}/swagger-ui.css">
+  <link rel="shortcut icon" href="{assets}/favicon.png">
+</head>
+<body>
+  <div id="swagger-ui" data-openapi="{openapi}" data-oauth2-redirect="{redirect}"></div>
+  <script src="{assets}/swagger-ui-bundle.js"></script>
+  <script src="{root}/static/api-docs.js"></script>
+</body>
+</html>
+"""
     )
 
 
