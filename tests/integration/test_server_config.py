@@ -146,7 +146,7 @@ def test_what_leaves_the_configuration_leaves_the_engine_once_free(tmp_path: Pat
             await runner.submit(cmd.LogIn(agent_id="a2"))  # a2 is at work
             call = ContactSpec(id="c1", channel=Channel.VOICE, queue="old")
             await runner.submit(cmd.AddContact(contact=call))  # and answers for "old"
-            result = await configurator.apply(parse(GOOD), by="admin")
+            result = await configurator.apply(parse(GOOD), by="admin", allow_removal=True)
             assert result.kept == ("a2", "old")  # both still in use: kept, said so
             contact = runner.engine.contacts["c1"]
             await runner.submit(cmd.Accept(contact_id="c1", agent_id=contact.agent))

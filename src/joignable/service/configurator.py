@@ -32,6 +32,35 @@ class Applied:
     commands: int
     events: int
     kept: tuple[str, ...]  # ids no longer in the configuration that could not go yet
+    removed: tuple[str, ...] = ()  # queue and agent ids this apply removed
+
+
+def would_remove(old: CenterConfig, new: CenterConfig) -> tuple[str, ...]:
+    """The queue and agent ids of `old` that `new` no longer has (sorted)."""
+    ids = {q.id for q in new.queues} | {a.id for a in new.agents}
+    return tuple(
+        sorted(
+            x for x in (*(q.id for q in old.queues), *(a.id for a in old.agents)) if x not in ids
+        )
+    )
+
+
+class RemovalNotAllowed(Exception):
+    """Applying the configuration would remove queues or agents and removal was
+    not allowed: nothing was changed. `queues` and `agents` list what would go."""
+
+    def __init__(self, queues: tuple[str, ...], agents: tuple[str, ...]) -> None:
+        self.queues = queues
+        self.agents = agents
+        super().__init__(
+            "the configuration would remove "
+            + "; ".join(
+                f"{kind} {', '.join(ids)}"
+                for kind, ids in (("queues", queues), ("agents", agents))
+                if ids
+            )
+            + " (allow removal to apply it)"
+        )
 
 
 class StoredConfigInvalid(ConfigError):
@@ -62,16 +91,32 @@ class Configurator:
                 log.warning("the stored configuration no longer validates: %s", exc)
         self.current = previous or CenterConfig()
         target = from_file or previous or CenterConfig()
-        return await self.apply(target, by="config", previous=previous)
+        # the start-up file is the operator's choice: `joignable serve` refuses
+        # one that would remove queues or agents unless --allow-removal
+        return await self.apply(target, by="config", previous=previous, allow_removal=True)
 
     async def apply(
-        self, config: CenterConfig, *, by: str, previous: CenterConfig | None = None
+        self,
+        config: CenterConfig,
+        *,
+        by: str,
+        previous: CenterConfig | None = None,
+        allow_removal: bool = False,
     ) -> Applied:
         """Make `config` live: send the Configure commands it needs, store it.
-        Raises `CommandRejected` / `RunnerUnavailable` from the runner."""
+        A configuration that drops queues or agents of the current one raises
+        `RemovalNotAllowed` (nothing changed) unless `allow_removal`. Raises
+        `CommandRejected` / `RunnerUnavailable` from the runner."""
         async with self._lock:
             old = previous if previous is not None else self.current
             engine = self.runner.engine
+            going = set(would_remove(old, config))
+            if going and not allow_removal:
+                agent_ids = {a.id for a in old.agents}
+                raise RemovalNotAllowed(
+                    tuple(sorted(going - agent_ids)), tuple(sorted(going & agent_ids))
+                )
+            before = {*engine.queues, *engine.agents}
             commands = changes(old, config, engine, by=by)
             results: list[list[ev.Event]] = []
             if commands:
@@ -88,6 +133,7 @@ class Configurator:
                 len(commands) + removed,
                 sum(len(r) for r in results) + events,
                 kept,
+                tuple(sorted(before - {*engine.queues, *engine.agents})),
             )
 
     async def _remove_what_left(
