@@ -4,13 +4,16 @@ Why: the configuration lives in a file at start and changes through the API
 afterwards; both must end as ConfigureQueue / ConfigureAgent commands through
 the single writer (so every change is an event with who made it), only for
 what changed, and the version applied is stored so that a restart diffs
-against it instead of undoing what supervisors changed live.
+against it instead of undoing what supervisors changed live. Applying also
+announces the new version to the listeners (alert rules, throttles, the
+tower's view): apply and announce are one step.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from joignable.core import commands as cmd
@@ -68,14 +71,32 @@ class StoredConfigInvalid(ConfigError):
     file replaces it: starting would empty the center, so it does not start."""
 
 
+Listener = Callable[[CenterConfig, str], None]
+
+
 class Configurator:
-    """Holds the current configuration; `apply()` makes a new one live."""
+    """Holds the current configuration; `apply()` makes a new one live and
+    announces it to the listeners (registered at start-up with `listen`), so
+    no caller of `apply` can forget to tell the rest of the server."""
 
     def __init__(self, runner: CenterRunner, accounts: Accounts) -> None:
         self.runner = runner
         self.accounts = accounts
         self.current = CenterConfig()
         self._lock = asyncio.Lock()
+        self._listeners: list[Listener] = []
+
+    def listen(self, listener: Listener) -> None:
+        """Call `listener(config, by)` after each successful apply (in order of
+        registration, under the apply lock: concurrent applies end on the last)."""
+        self._listeners.append(listener)
+
+    def _announce(self, config: CenterConfig, by: str) -> None:
+        for listener in self._listeners:
+            try:
+                listener(config, by)
+            except Exception:  # applied and stored: one listener must not undo that
+                log.exception("configuration listener %r failed", listener)
 
     async def start(self, from_file: CenterConfig | None) -> Applied:
         """Apply `from_file` (or, without a file, the stored configuration)
@@ -129,6 +150,7 @@ class Configurator:
             await asyncio.to_thread(self.accounts.save_config, document, by=by, now=now)
             self.current = config
             removed, events, kept = await self._remove_what_left(config, by)
+            self._announce(config, by)
             return Applied(
                 len(commands) + removed,
                 sum(len(r) for r in results) + events,

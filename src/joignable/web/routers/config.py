@@ -3,15 +3,16 @@
 Why: supervisors and admins change the center live — a PUT validates the new
 version like the YAML file (422 naming the field), then the configurator sends
 only the Configure commands it needs, each an event recorded with who did it,
-and `announce` makes the rest of it live: every router module's
-`reconfigure(app, config, by)` hook (the control tower's alert rules and
-throttles). A new version that drops queues or agents is refused (409, listing
+and announces it to its listeners, `listener(app)` among them: every router
+module's `reconfigure(app, config, by)` hook (the control tower's alert rules
+and throttles). A new version that drops queues or agents is refused (409, listing
 them) unless `?remove=true`: a configuration never wipes a center by accident.
 Scoped supervisors read only their part; only admins write.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -29,22 +30,24 @@ readers = require_role("admin", "supervisor")
 admins = require_role("admin")
 
 
-def announce(app: Starlette, by: str) -> None:
-    """Make the configuration applied last live beyond the engine:
-    `app.state.center_config` (the tower's channels and scopes) and each router
-    module's `reconfigure(app, config, by)` hook, collected by `create_app`.
-    It reads the configurator's current version, so concurrent applies end on
-    the last one."""
-    config: CenterConfig = app.state.services.configurator.current
-    app.state.center_config = config
-    for hook in app.state.reconfigure_hooks:
-        hook(app, config, by)
+def listener(app: Starlette) -> Callable[[CenterConfig, str], None]:
+    """The configurator's listener for `app` (registered by `create_app`): makes
+    each configuration applied live beyond the engine — `app.state.center_config`
+    (the tower's channels and scopes) and each router module's
+    `reconfigure(app, config, by)` hook."""
+
+    def announce(config: CenterConfig, by: str) -> None:
+        app.state.center_config = config
+        for hook in app.state.reconfigure_hooks:
+            hook(app, config, by)
+
+    return announce
 
 
 async def _apply(
     request: Request, services: Services, config: CenterConfig, by: str, remove: bool = False
 ) -> dict[str, Any]:
-    """Apply and announce; 409 listing the queues and agents that would be
+    """Apply (the configurator announces it); 409 listing the queues and agents that would be
     removed (nothing changed) unless `remove`."""
     try:
         result: Applied = await services.configurator.apply(config, by=by, allow_removal=remove)
@@ -56,7 +59,6 @@ async def _apply(
                 "would_remove": {"queues": list(exc.queues), "agents": list(exc.agents)},
             },
         ) from None
-    announce(request.app, by)
     return {
         "commands": result.commands,
         "events": result.events,
