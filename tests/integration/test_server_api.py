@@ -248,3 +248,24 @@ def test_pages_use_a_session_cookie_with_csrf(server: Server) -> None:
         out = browser.post("/logout", data={"csrf_token": token})
         assert out.status_code == 303
         assert browser.get("/api/auth/me").status_code == 401
+
+
+def test_a_config_that_drops_queues_or_agents_needs_remove_true(server: Server) -> None:
+    root = server.client("root")
+    config = ok(root.get("/api/config"))
+    agent = config["agents"].pop()["id"]
+    queue = next(q for q in config["queues"] if q["id"] == "email")
+    config["queues"].remove(queue)
+    for q in config["queues"]:  # nothing else may point to the dropped queue
+        assert q.get("overflow", {}) in ({}, None) or "email" not in str(q["overflow"])
+    refused = root.put("/api/config", json=config)
+    assert refused.status_code == 409, refused.text
+    detail = refused.json()["detail"]
+    assert detail["would_remove"] == {"queues": ["email"], "agents": [agent]}
+    engine = server.services.runner.engine
+    assert "email" in engine.queues and agent in engine.agents  # nothing removed
+    assert any(a["id"] == agent for a in ok(root.get("/api/config"))["agents"])
+
+    applied = ok(root.put("/api/config", params={"remove": "true"}, json=config))
+    assert applied["removed"] == sorted(["email", agent])
+    assert "email" not in engine.queues and agent not in engine.agents

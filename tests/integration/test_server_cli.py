@@ -83,3 +83,35 @@ def test_serve_refuses_a_stored_configuration_that_no_longer_validates(tmp_path:
     with EventLog.open(db) as log:
         stored = Accounts(log.engine).load_config()
         assert stored is not None and stored.document == document
+
+
+def test_serve_refuses_a_file_that_would_wipe_the_stored_center(tmp_path: Path) -> None:
+    """An empty (or truncated) --config over a database holding a center exits
+    2 naming the queues and agents it would remove, the store untouched;
+    --allow-removal lets it through (to the server's start)."""
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    document = {
+        "queues": [{"id": "voice", "channels": ["voice"]}],
+        "agents": [{"id": "a1", "capacity": {"voice": 1}}],
+    }
+    with EventLog.open(db) as log:
+        Accounts(log.engine).save_config(document, by="admin", now=0.0)
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    # a host not on this machine: were the check missing, uvicorn would fail to bind
+    args = ["serve", "--db", db, "--host", "203.0.113.1", "--config", str(empty)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert (
+        "would remove" in said
+        and "queues: voice" in said
+        and "agents: a1" in said
+        and "--allow-removal" in said
+    )
+    with EventLog.open(db) as log:
+        stored = Accounts(log.engine).load_config()
+        assert stored is not None and stored.document == document
+
+    allowed = CliRunner().invoke(app, [*args, "--allow-removal"])
+    assert allowed.exit_code != 2 and "would remove" not in allowed.output

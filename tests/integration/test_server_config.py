@@ -15,8 +15,8 @@ from joignable.cli import app as cli_app
 from joignable.core import commands as cmd
 from joignable.core.model import Channel, ContactSpec
 from joignable.service.clock import ManualClock
-from joignable.service.config import ConfigError, load, parse, queue_spec
-from joignable.service.configurator import Configurator
+from joignable.service.config import CenterConfig, ConfigError, load, parse, queue_spec
+from joignable.service.configurator import Configurator, RemovalNotAllowed
 from joignable.service.runner import CenterRunner
 from joignable.store import EventLog
 from joignable.store.accounts import Accounts
@@ -146,7 +146,7 @@ def test_what_leaves_the_configuration_leaves_the_engine_once_free(tmp_path: Pat
             await runner.submit(cmd.LogIn(agent_id="a2"))  # a2 is at work
             call = ContactSpec(id="c1", channel=Channel.VOICE, queue="old")
             await runner.submit(cmd.AddContact(contact=call))  # and answers for "old"
-            result = await configurator.apply(parse(GOOD), by="admin")
+            result = await configurator.apply(parse(GOOD), by="admin", allow_removal=True)
             assert result.kept == ("a2", "old")  # both still in use: kept, said so
             contact = runner.engine.contacts["c1"]
             await runner.submit(cmd.Accept(contact_id="c1", agent_id=contact.agent))
@@ -157,6 +157,31 @@ def test_what_leaves_the_configuration_leaves_the_engine_once_free(tmp_path: Pat
             assert result.kept == () and result.commands == 2
             assert "old" not in runner.engine.queues and "a2" not in runner.engine.agents
             assert set(runner.engine.queues) == {"voice"}
+            await runner.stop()
+
+    asyncio.run(main())
+
+
+def test_apply_announces_to_listeners_and_a_refused_removal_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    async def main() -> None:
+        with EventLog.open(str(tmp_path / "c.db")) as log:
+            runner = CenterRunner(log, ManualClock())
+            await runner.start()
+            configurator = Configurator(runner, Accounts(log.engine))
+            heard: list[tuple[list[str], str]] = []
+            configurator.listen(
+                lambda config, by: heard.append(([q.id for q in config.queues], by))
+            )
+            await configurator.start(parse(GOOD))
+            assert heard == [(["voice"], "config")]  # start announces too
+            with pytest.raises(RemovalNotAllowed) as refused:
+                await configurator.apply(CenterConfig(), by="admin")
+            assert refused.value.queues == ("voice",) and "voice" in runner.engine.queues
+            assert len(heard) == 1 and configurator.current.queues  # nothing announced
+            result = await configurator.apply(CenterConfig(), by="admin", allow_removal=True)
+            assert "voice" in result.removed and heard[-1] == ([], "admin")
             await runner.stop()
 
     asyncio.run(main())

@@ -59,9 +59,8 @@ def build_app(database_url: str, config: Path, seed: int) -> Any:
     """The server app with the demo traffic started once the center runs."""
     from fastapi import Body, Depends, FastAPI
 
-    from joignable.core.model import Channel
+    from joignable.service.admission import Admission
     from joignable.service.demo import DemoSettings, DemoTraffic
-    from joignable.service.throttles import arrival_queue
     from joignable.web.app import create_app
     from joignable.web.auth import require_role
     from joignable.web.state import Settings
@@ -78,10 +77,8 @@ def build_app(database_url: str, config: Path, seed: int) -> Any:
             runner = app_.state.services.runner
             hub = app_.state.live
 
-            def route(queue: str, channel: Channel) -> str:
-                return arrival_queue(hub.throttles, runner.engine.queues, queue, channel)
-
-            traffic = DemoTraffic(runner, DemoSettings(seed=seed), route)
+            admission = Admission(runner, throttles=lambda: hub.throttles)
+            traffic = DemoTraffic(runner, DemoSettings(seed=seed), admission)
             app_.state.demo = traffic
             app_.state.live.add_section("demo", traffic.section)
             await traffic.start()

@@ -2,15 +2,20 @@
 
 Why a command of its own: it checks the configuration file before anything
 starts, so a typo is reported as `FILE:LINE: field: message` with exit code 2
-instead of a traceback from inside the server's start-up.
+instead of a traceback from inside the server's start-up, and a file that
+would remove queues or agents of the stored center (empty, truncated) is
+refused with the list of ids unless `--allow-removal`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from joignable.service.config import CenterConfig
 
 
 def register(app: typer.Typer) -> None:
@@ -51,6 +56,13 @@ def serve(
             help="Largest body of PUT /api/config in bytes.",
         ),
     ] = 16 * 1024 * 1024,
+    allow_removal: Annotated[
+        bool,
+        typer.Option(
+            "--allow-removal",
+            help="Let --config remove the queues and agents it no longer lists.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the center: REST API (OpenAPI at /docs), pages, /metrics, /healthz."""
     import uvicorn
@@ -70,6 +82,15 @@ def serve(
         except OSError as exc:
             typer.echo(f"{config}: cannot read: {exc.strerror or exc}", err=True)
             raise typer.Exit(2) from None
+        going = [] if allow_removal else _would_remove(database_url(db), loaded)
+        if going:
+            typer.echo(
+                f"{config} would remove from the center stored in the database:\n"
+                + "\n".join(going)
+                + "\nstart with --allow-removal if that is meant (nothing was changed)",
+                err=True,
+            )
+            raise typer.Exit(2)
     elif (problems := _stored_problems(database_url(db))) is not None:
         typer.echo(
             "the configuration stored in the database no longer validates:\n"
@@ -122,3 +143,30 @@ def _stored_problems(url: str) -> list[str] | None:
         return None
     config, problems = from_store(stored.document)
     return None if config is not None else [str(p) for p in problems]
+
+
+def _would_remove(url: str, loaded: CenterConfig) -> list[str]:
+    """Lines naming the queues and agents of the stored configuration that
+    `loaded` drops (none without a stored one): an empty or truncated file
+    must not wipe a center."""
+    from joignable.service.config import from_store
+    from joignable.service.configurator import would_remove
+    from joignable.store import EventLog, StoreError
+    from joignable.store.accounts import Accounts
+
+    try:
+        with EventLog.open(url, create=False) as log:
+            stored = Accounts(log.engine).load_config()
+    except StoreError:  # no database yet: nothing to remove
+        return []
+    previous, _ = from_store(stored.document) if stored is not None else (None, [])
+    if previous is None:
+        return []
+    going = set(would_remove(previous, loaded))
+    queues = sorted(going & {q.id for q in previous.queues})
+    agents = sorted(going & {a.id for a in previous.agents})
+    return [
+        f"  {kind}: {', '.join(ids)}"
+        for kind, ids in (("queues", queues), ("agents", agents))
+        if ids
+    ]

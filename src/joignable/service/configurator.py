@@ -4,13 +4,16 @@ Why: the configuration lives in a file at start and changes through the API
 afterwards; both must end as ConfigureQueue / ConfigureAgent commands through
 the single writer (so every change is an event with who made it), only for
 what changed, and the version applied is stored so that a restart diffs
-against it instead of undoing what supervisors changed live.
+against it instead of undoing what supervisors changed live. Applying also
+announces the new version to the listeners (alert rules, throttles, the
+tower's view): apply and announce are one step.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from joignable.core import commands as cmd
@@ -32,6 +35,35 @@ class Applied:
     commands: int
     events: int
     kept: tuple[str, ...]  # ids no longer in the configuration that could not go yet
+    removed: tuple[str, ...] = ()  # queue and agent ids this apply removed
+
+
+def would_remove(old: CenterConfig, new: CenterConfig) -> tuple[str, ...]:
+    """The queue and agent ids of `old` that `new` no longer has (sorted)."""
+    ids = {q.id for q in new.queues} | {a.id for a in new.agents}
+    return tuple(
+        sorted(
+            x for x in (*(q.id for q in old.queues), *(a.id for a in old.agents)) if x not in ids
+        )
+    )
+
+
+class RemovalNotAllowed(Exception):
+    """Applying the configuration would remove queues or agents and removal was
+    not allowed: nothing was changed. `queues` and `agents` list what would go."""
+
+    def __init__(self, queues: tuple[str, ...], agents: tuple[str, ...]) -> None:
+        self.queues = queues
+        self.agents = agents
+        super().__init__(
+            "the configuration would remove "
+            + "; ".join(
+                f"{kind} {', '.join(ids)}"
+                for kind, ids in (("queues", queues), ("agents", agents))
+                if ids
+            )
+            + " (allow removal to apply it)"
+        )
 
 
 class StoredConfigInvalid(ConfigError):
@@ -39,14 +71,32 @@ class StoredConfigInvalid(ConfigError):
     file replaces it: starting would empty the center, so it does not start."""
 
 
+Listener = Callable[[CenterConfig, str], None]
+
+
 class Configurator:
-    """Holds the current configuration; `apply()` makes a new one live."""
+    """Holds the current configuration; `apply()` makes a new one live and
+    announces it to the listeners (registered at start-up with `listen`), so
+    no caller of `apply` can forget to tell the rest of the server."""
 
     def __init__(self, runner: CenterRunner, accounts: Accounts) -> None:
         self.runner = runner
         self.accounts = accounts
         self.current = CenterConfig()
         self._lock = asyncio.Lock()
+        self._listeners: list[Listener] = []
+
+    def listen(self, listener: Listener) -> None:
+        """Call `listener(config, by)` after each successful apply (in order of
+        registration, under the apply lock: concurrent applies end on the last)."""
+        self._listeners.append(listener)
+
+    def _announce(self, config: CenterConfig, by: str) -> None:
+        for listener in self._listeners:
+            try:
+                listener(config, by)
+            except Exception:  # applied and stored: one listener must not undo that
+                log.exception("configuration listener %r failed", listener)
 
     async def start(self, from_file: CenterConfig | None) -> Applied:
         """Apply `from_file` (or, without a file, the stored configuration)
@@ -62,16 +112,32 @@ class Configurator:
                 log.warning("the stored configuration no longer validates: %s", exc)
         self.current = previous or CenterConfig()
         target = from_file or previous or CenterConfig()
-        return await self.apply(target, by="config", previous=previous)
+        # the start-up file is the operator's choice: `joignable serve` refuses
+        # one that would remove queues or agents unless --allow-removal
+        return await self.apply(target, by="config", previous=previous, allow_removal=True)
 
     async def apply(
-        self, config: CenterConfig, *, by: str, previous: CenterConfig | None = None
+        self,
+        config: CenterConfig,
+        *,
+        by: str,
+        previous: CenterConfig | None = None,
+        allow_removal: bool = False,
     ) -> Applied:
         """Make `config` live: send the Configure commands it needs, store it.
-        Raises `CommandRejected` / `RunnerUnavailable` from the runner."""
+        A configuration that drops queues or agents of the current one raises
+        `RemovalNotAllowed` (nothing changed) unless `allow_removal`. Raises
+        `CommandRejected` / `RunnerUnavailable` from the runner."""
         async with self._lock:
             old = previous if previous is not None else self.current
             engine = self.runner.engine
+            going = set(would_remove(old, config))
+            if going and not allow_removal:
+                agent_ids = {a.id for a in old.agents}
+                raise RemovalNotAllowed(
+                    tuple(sorted(going - agent_ids)), tuple(sorted(going & agent_ids))
+                )
+            before = {*engine.queues, *engine.agents}
             commands = changes(old, config, engine, by=by)
             results: list[list[ev.Event]] = []
             if commands:
@@ -84,10 +150,12 @@ class Configurator:
             await asyncio.to_thread(self.accounts.save_config, document, by=by, now=now)
             self.current = config
             removed, events, kept = await self._remove_what_left(config, by)
+            self._announce(config, by)
             return Applied(
                 len(commands) + removed,
                 sum(len(r) for r in results) + events,
                 kept,
+                tuple(sorted(before - {*engine.queues, *engine.agents})),
             )
 
     async def _remove_what_left(

@@ -19,14 +19,15 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from joignable.core import commands as cmd
 from joignable.core import events as ev
-from joignable.core.model import Channel, ContactSpec
+from joignable.core.model import Channel
 from joignable.core.routing.lifecycle import ContactState, InvalidTransition
+from joignable.service.admission import Admission, AdmissionError, Arrival
 from joignable.service.runner import CenterRunner, RunnerUnavailable
 from joignable.sim.distributions import Distribution, Exponential, LogNormal
 
@@ -71,11 +72,12 @@ class DemoTraffic:
         self,
         runner: CenterRunner,
         settings: DemoSettings | None = None,
-        route: Callable[[str, Channel], str] | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self.runner = runner
-        # where an arrival for a queue goes (a migration throttle may split it)
-        self.route = route or (lambda queue, channel: queue)
+        # every demo customer enters through the same path as the API's
+        # (a migration throttle may send it to a site variant)
+        self.admission = admission or Admission(runner)
         self.settings = settings or DemoSettings()
         self.rng = random.Random(self.settings.seed)
         log.info("demo traffic seed %d", self.settings.seed)
@@ -145,14 +147,15 @@ class DemoTraffic:
                 continue
             self.arrived += 1
             contact_id = f"demo-{traffic.queue}-{self.arrived}"
-            spec = ContactSpec(
-                id=contact_id,
+            arrival = Arrival(
                 channel=traffic.channel,
-                queue=self.route(traffic.queue, traffic.channel),
+                queue=traffic.queue,
                 customer=f"cust-{self.rng.randrange(100_000):05d}",
                 language="fr",
+                by="demo",
+                contact_id=contact_id,
             )
-            self._spawn(self._submit(cmd.AddContact(contact=spec, by="demo")))
+            self._spawn(self._admit(arrival))
             self._later(traffic.patience.sample(self.rng), self._give_up, contact_id)
 
     async def _give_up(self, contact_id: str) -> None:
@@ -228,6 +231,11 @@ class DemoTraffic:
         # the contact may have moved on before the simulated person acted
         with contextlib.suppress(cmd.CommandRejected, InvalidTransition, RunnerUnavailable):
             await self.runner.submit(command)
+
+    async def _admit(self, arrival: Arrival) -> None:
+        # a queue the configuration removed meanwhile, or a runner stopping
+        with contextlib.suppress(cmd.CommandRejected, AdmissionError, RunnerUnavailable):
+            await self.admission.admit(arrival)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

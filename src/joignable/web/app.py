@@ -53,7 +53,7 @@ from joignable.web.auth import Auth, LoginRequired, User, require_role
 from joignable.web.headers import SecurityHeaders
 from joignable.web.limits import BodyLimit
 from joignable.web.routers import docs
-from joignable.web.routers.config import announce
+from joignable.web.routers.config import listener
 from joignable.web.state import STATIC_DIR, TEMPLATES_DIR, Services, Settings
 
 log = logging.getLogger(__name__)
@@ -107,9 +107,9 @@ def create_app(settings: Settings) -> FastAPI:
                     await hook(app)
                 started.append(module)
             await services.runner.start()
+            services.configurator.listen(listener(app))  # start() announces too
             applied = await services.configurator.start(config)
             log.info("configuration applied: %d command(s)", applied.commands)
-            announce(app, "config")
             await heap.start()
             yield
         finally:

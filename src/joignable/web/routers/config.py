@@ -3,20 +3,23 @@
 Why: supervisors and admins change the center live — a PUT validates the new
 version like the YAML file (422 naming the field), then the configurator sends
 only the Configure commands it needs, each an event recorded with who did it,
-and `announce` makes the rest of it live: every router module's
-`reconfigure(app, config, by)` hook (the control tower's alert rules and
-throttles). Scoped supervisors read only their part; only admins write.
+and announces it to its listeners, `listener(app)` among them: every router
+module's `reconfigure(app, config, by)` hook (the control tower's alert rules
+and throttles). A new version that drops queues or agents is refused (409, listing
+them) unless `?remove=true`: a configuration never wipes a center by accident.
+Scoped supervisors read only their part; only admins write.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from starlette.applications import Starlette
 
 from joignable.service.config import Agent, CenterConfig, Queue, validate
-from joignable.service.configurator import Applied
+from joignable.service.configurator import Applied, RemovalNotAllowed
 from joignable.web.auth import User, require_role
 from joignable.web.deps import agent_for, agent_view, queue_for, queue_view
 from joignable.web.state import Services, get_services
@@ -27,24 +30,41 @@ readers = require_role("admin", "supervisor")
 admins = require_role("admin")
 
 
-def announce(app: Starlette, by: str) -> None:
-    """Make the configuration applied last live beyond the engine:
-    `app.state.center_config` (the tower's channels and scopes) and each router
-    module's `reconfigure(app, config, by)` hook, collected by `create_app`.
-    It reads the configurator's current version, so concurrent applies end on
-    the last one."""
-    config: CenterConfig = app.state.services.configurator.current
-    app.state.center_config = config
-    for hook in app.state.reconfigure_hooks:
-        hook(app, config, by)
+def listener(app: Starlette) -> Callable[[CenterConfig, str], None]:
+    """The configurator's listener for `app` (registered by `create_app`): makes
+    each configuration applied live beyond the engine — `app.state.center_config`
+    (the tower's channels and scopes) and each router module's
+    `reconfigure(app, config, by)` hook."""
+
+    def announce(config: CenterConfig, by: str) -> None:
+        app.state.center_config = config
+        for hook in app.state.reconfigure_hooks:
+            hook(app, config, by)
+
+    return announce
 
 
 async def _apply(
-    request: Request, services: Services, config: CenterConfig, by: str
+    request: Request, services: Services, config: CenterConfig, by: str, remove: bool = False
 ) -> dict[str, Any]:
-    result: Applied = await services.configurator.apply(config, by=by)
-    announce(request.app, by)
-    return {"commands": result.commands, "events": result.events, "kept": list(result.kept)}
+    """Apply (the configurator announces it); 409 listing the queues and agents that would be
+    removed (nothing changed) unless `remove`."""
+    try:
+        result: Applied = await services.configurator.apply(config, by=by, allow_removal=remove)
+    except RemovalNotAllowed as exc:
+        raise HTTPException(
+            409,
+            {
+                "message": f"{exc}: nothing was changed; repeat with ?remove=true",
+                "would_remove": {"queues": list(exc.queues), "agents": list(exc.agents)},
+            },
+        ) from None
+    return {
+        "commands": result.commands,
+        "events": result.events,
+        "kept": list(result.kept),
+        "removed": list(result.removed),
+    }
 
 
 def _visible(config: CenterConfig, user: User, services: Services) -> dict[str, Any]:
@@ -73,13 +93,17 @@ async def get_config(
 async def put_config(
     request: Request,
     config: CenterConfig,
+    remove: Annotated[
+        bool, Query(description="Allow removing the queues and agents the new version drops.")
+    ] = False,
     user: User = Depends(admins),
     services: Services = Depends(get_services),
 ) -> dict[str, Any]:
     """Replace the configuration and apply it live (queues, agents, alert rules,
-    throttles). 422 names a field that does not fit."""
+    throttles). 422 names a field that does not fit; 409 lists the queues and
+    agents it would remove unless `?remove=true` (the reply lists `removed`)."""
     checked = validate(config.model_dump(mode="json"))
-    return await _apply(request, services, checked, user.name)
+    return await _apply(request, services, checked, user.name, remove)
 
 
 @router.get("/api/queues")

@@ -1,6 +1,9 @@
 """Contacts through the API: create (idempotent), read with history, list a
 queue's waiting line, cancel, abandon.
 
+The handler only translates: `ContactIn` becomes an `Arrival` and
+`service.admission.Admission` does the rest (the scope check stays here).
+
 Why idempotency keys: a channel adapter or an integration that times out
 will retry; with the same `Idempotency-Key` it must get the same contact, not
 a second customer in line. The key is bound to a contact id *before* the
@@ -16,21 +19,18 @@ the share evenly); the contact then carries the attribute
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import json
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from joignable.core import commands as cmd
-from joignable.core.model import Channel, ContactSpec
+from joignable.core.model import Channel
 from joignable.schema.fields import Level
 from joignable.schema.text import FreeText, SafeName
+from joignable.service.admission import Admission, Arrival, KeyReused, UnknownQueue
 from joignable.service.config import Id
-from joignable.service.throttles import ThrottleBank, arrival_queue
+from joignable.service.throttles import ThrottleBank
 from joignable.web.auth import User, require_role
 from joignable.web.deps import contact_for, queue_for, run
 from joignable.web.state import Services, get_services
@@ -58,59 +58,37 @@ class ContactIn(BaseModel):
     ] = Field(default_factory=dict, max_length=32)
 
 
-class _KeyLocks:
-    """One asyncio lock per idempotency key being served (no double submit)."""
+def _admission(request: Request, services: Services) -> Admission:
+    """The app's admission service (one per app: it holds the per-key locks)."""
+    admission: Admission | None = getattr(request.app.state, "admission", None)
+    if admission is None or admission.runner is not services.runner:
+        app_state = request.app.state
 
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        def throttles() -> ThrottleBank | None:
+            return getattr(getattr(app_state, "live", None), "throttles", None)
 
-    def take(self, key: str) -> asyncio.Lock:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        return lock
-
-    def release(self, key: str) -> None:
-        lock, users = self._locks[key]
-        if users <= 1:
-            del self._locks[key]
-        else:
-            self._locks[key] = (lock, users - 1)
-
-
-def _locks(request: Request) -> _KeyLocks:
-    locks: _KeyLocks | None = getattr(request.app.state, "idempotency_locks", None)
-    if locks is None:
-        locks = request.app.state.idempotency_locks = _KeyLocks()
-    return locks
+        admission = request.app.state.admission = Admission(
+            services.runner,
+            accounts=services.accounts,
+            clock=services.clock,
+            contacts=services.contacts,
+            throttles=throttles,
+        )
+    return admission
 
 
-THROTTLED_FROM = "throttled_from"
-
-
-def _spec(contact_id: str, body: ContactIn, queue: str | None = None) -> ContactSpec:
-    """The contact to add; `queue` (when not the one asked for) is where a
-    migration throttle sends it, noted in the attribute `throttled_from`."""
-    attributes = dict(body.attributes)
-    if queue is not None and queue != body.queue:
-        attributes[THROTTLED_FROM] = body.queue
-    return ContactSpec(
-        id=contact_id,
+def _arrival(body: ContactIn, key: str | None, by: str) -> Arrival:
+    return Arrival(
         channel=body.channel,
-        queue=queue or body.queue,
+        queue=body.queue,
         customer=body.customer,
-        language=body.language,
         skills=tuple(sorted(body.skills.items())),
+        language=body.language,
         priority=body.priority,
-        attributes=tuple(sorted(attributes.items())),
+        attributes=tuple(sorted(body.attributes.items())),
+        idempotency_key=key,
+        by=by,
     )
-
-
-def _route(request: Request, services: Services, body: ContactIn) -> str:
-    """The queue the new contact enters (a migration throttle may send it to
-    its site variant): see `service.throttles.arrival_queue`."""
-    hub = getattr(request.app.state, "live", None)
-    bank: ThrottleBank | None = getattr(hub, "throttles", None)
-    return arrival_queue(bank, services.runner.engine.queues, body.queue, body.channel)
 
 
 @router.post("/api/contacts", status_code=201)
@@ -136,40 +114,18 @@ async def create_contact(
     queue may send it to the queue's site variant: `queue` in the response is
     where it went, `requested_queue` the queue asked for."""
     queue_for(services, user, body.queue)
-    new_id = f"c-{uuid.uuid4().hex[:20]}"
-    if idempotency_key is None:
-        spec = _spec(new_id, body, _route(request, services, body))
-        await run(services, cmd.AddContact(contact=spec, by=user.name))
-        return _out(services, new_id, body)
-    fingerprint = hashlib.sha256(
-        json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
-    ).hexdigest()
-    locks = _locks(request)
-    lock = locks.take(idempotency_key)
     try:
-        async with lock:
-            accounts, now = services.accounts, services.clock.now()
-            rec = await asyncio.to_thread(accounts.get_key, idempotency_key)
-            if rec is None:
-                rec = await asyncio.to_thread(
-                    accounts.claim_key, idempotency_key, new_id, fingerprint, now
-                )
-            if rec.fingerprint != fingerprint:
-                raise HTTPException(
-                    422, "Idempotency-Key was already used with a different request body"
-                )
-            if services.contacts.get(rec.contact_id) is not None or rec.done:
-                if not rec.done:
-                    await asyncio.to_thread(accounts.mark_key_done, idempotency_key)
-                response.status_code = 200
-                response.headers["Idempotent-Replayed"] = "true"
-                return _out(services, rec.contact_id, body)
-            spec = _spec(rec.contact_id, body, _route(request, services, body))
-            await run(services, cmd.AddContact(contact=spec, by=user.name))
-            await asyncio.to_thread(accounts.mark_key_done, idempotency_key)
-            return _out(services, rec.contact_id, body)
-    finally:
-        locks.release(idempotency_key)
+        admitted = await _admission(request, services).admit(
+            _arrival(body, idempotency_key, user.name)
+        )
+    except UnknownQueue as exc:
+        raise HTTPException(404, str(exc)) from None
+    except KeyReused as exc:
+        raise HTTPException(422, str(exc)) from None
+    if admitted.replayed:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return _out(services, admitted.contact_id, body)
 
 
 def _out(services: Services, contact_id: str, body: ContactIn) -> dict[str, Any]:
