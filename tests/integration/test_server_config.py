@@ -13,7 +13,9 @@ from typer.testing import CliRunner
 
 from joignable.cli import app as cli_app
 from joignable.core import commands as cmd
+from joignable.core import events as ev
 from joignable.core.model import Channel, ContactSpec
+from joignable.journal import from_stored
 from joignable.service.clock import ManualClock
 from joignable.service.config import ConfigError, load, parse, queue_spec
 from joignable.service.configurator import Configurator
@@ -157,6 +159,27 @@ def test_what_leaves_the_configuration_leaves_the_engine_once_free(tmp_path: Pat
             assert result.kept == () and result.commands == 2
             assert "old" not in runner.engine.queues and "a2" not in runner.engine.agents
             assert set(runner.engine.queues) == {"voice"}
+            await runner.stop()
+
+    asyncio.run(main())
+
+
+def test_engine_settings_are_logged_and_come_back_from_the_log(tmp_path: Path) -> None:
+    async def main() -> None:
+        url = str(tmp_path / "c.db")
+        with EventLog.open(url) as log:
+            runner = CenterRunner(log, ManualClock())
+            await runner.start()
+            configurator = Configurator(runner, Accounts(log.engine))
+            await configurator.start(parse("center: {max_missed_offers: 5}\n" + GOOD))
+            assert runner.engine.settings.max_missed_offers == 5
+            await runner.stop()
+            stored = [e for e in from_stored(log.read()) if isinstance(e, ev.EngineConfigured)]
+            assert [(e.max_missed_offers, e.by) for e in stored] == [(5, "config")]
+        with EventLog.open(url) as log:  # a second process: no configurator, the log says it
+            runner = CenterRunner(log, ManualClock())
+            await runner.start()
+            assert runner.engine.settings.max_missed_offers == 5
             await runner.stop()
 
     asyncio.run(main())

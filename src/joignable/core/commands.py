@@ -32,6 +32,15 @@ class ConfigureAgent(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ConfigureEngine(Command):
+    """Center-wide routing rules; see `EngineSettings`. Does nothing when they
+    are already in force."""
+
+    max_missed_offers: int
+    missed_reason: str = "missed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RemoveQueue(Command):
     """Refused while a contact is in the queue or another queue overflows to it."""
 

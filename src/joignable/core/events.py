@@ -37,6 +37,15 @@ class AgentConfigured(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class EngineConfigured(Event):
+    """The center-wide routing rules changed (see `EngineSettings`)."""
+
+    max_missed_offers: int
+    missed_reason: str = "missed"
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QueueRemoved(Event):
     queue_id: str
     by: str = ""

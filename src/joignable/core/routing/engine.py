@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from .. import commands as cmd
@@ -42,20 +41,12 @@ from .state import (
     TIMER_STEP,
     TIMER_WRAP,
     CenterState,
+    EngineSettings,
     EngineStatistics,
     Timer,
 )
 
 __all__ = ["Engine", "EngineSettings", "EngineStatistics", "Timer"]
-
-
-@dataclass(frozen=True, slots=True)
-class EngineSettings:
-    """Center-wide rules. `max_missed_offers`: offers declined or timed out in a
-    row before the agent is set not ready with reason "missed" (0: never)."""
-
-    max_missed_offers: int = 3
-    missed_reason: str = "missed"
 
 
 class Engine(CenterState):
@@ -301,6 +292,21 @@ class Engine(CenterState):
             raise cmd.CommandRejected(f"queue {c.queue_id} is the overflow of {', '.join(feeders)}")
         self._emit(ev.QueueRemoved, queue_id=c.queue_id, by=c.by)
 
+    def _h_configure_engine(self, c: cmd.ConfigureEngine) -> None:
+        if c.max_missed_offers < 0:
+            raise cmd.CommandRejected("max_missed_offers must be 0 or more")
+        if not c.missed_reason:
+            raise cmd.CommandRejected("missed_reason must not be empty")
+        wanted = EngineSettings(c.max_missed_offers, c.missed_reason)
+        if wanted == self.settings:
+            return
+        self._emit(
+            ev.EngineConfigured,
+            max_missed_offers=c.max_missed_offers,
+            missed_reason=c.missed_reason,
+            by=c.by,
+        )
+
     def _h_remove_agent(self, c: cmd.RemoveAgent) -> None:
         agent = self._agent(c.agent_id)
         if agent.presence is not Presence.OFFLINE or agent.holding:
@@ -531,6 +537,7 @@ class Engine(CenterState):
         self._fire_timers(self.now)
 
     _handlers: dict[type[cmd.Command], Callable[[Engine, Any], None]] = {
+        cmd.ConfigureEngine: _h_configure_engine,
         cmd.ConfigureQueue: _h_configure_queue,
         cmd.ConfigureAgent: _h_configure_agent,
         cmd.RemoveQueue: _h_remove_queue,

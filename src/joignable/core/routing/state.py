@@ -28,6 +28,16 @@ from .matching import IndexedRouter, Router, RoutingState
 from .runtime import Agent, Contact, Leg, QueueState
 
 
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    """Center-wide rules. `max_missed_offers`: offers declined or timed out in a
+    row before the agent is set not ready with reason "missed" (0: never).
+    Part of the state: an `EngineConfigured` event changes them."""
+
+    max_missed_offers: int = 3
+    missed_reason: str = "missed"
+
+
 class Timer(NamedTuple):
     """A pending time-out, ordered on the heap by (due, stamp). Being a tuple,
     it sorts, compares and unpacks as the bare tuples it replaced."""
@@ -66,6 +76,7 @@ class CenterState:
         self.contacts: dict[str, Contact] = {}
         self.queues: dict[str, QueueState] = {}
         self.channel_standby: set[Channel] = set()
+        self.settings = EngineSettings()
         self.ended: dict[str, int] = {}
         self.router: Router = router(self)
         self.seq = 0
@@ -170,6 +181,7 @@ class CenterState:
 
     def _appliers(self) -> dict[type[ev.Event], Callable[[Any], None]]:
         return {
+            ev.EngineConfigured: self._a_engine,
             ev.QueueConfigured: self._a_queue,
             ev.AgentConfigured: self._a_agent,
             ev.QueueRemoved: self._a_queue_removed,
@@ -215,6 +227,9 @@ class CenterState:
             agent.stamp[ch] = self._stamp
         agent.indexed = new
         self.router.reindex(agent, gained, lost, moved)
+
+    def _a_engine(self, e: ev.EngineConfigured) -> None:
+        self.settings = EngineSettings(e.max_missed_offers, e.missed_reason)
 
     def _a_queue(self, e: ev.QueueConfigured) -> None:
         qs = self.queues.get(e.queue.id)
