@@ -41,6 +41,18 @@ class ConfigureEngine(Command):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class EndSelfService(Command):
+    """A contact was handled with no agent (visual IVR, FAQ, SMS link, bot):
+    `resolved` says whether the customer's need was met there. `customer`
+    defaults to the contact's id."""
+
+    contact_id: str
+    channel: Channel
+    resolved: bool
+    customer: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RemoveQueue(Command):
     """Refused while a contact is in the queue or another queue overflows to it."""
 

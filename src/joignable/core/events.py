@@ -221,6 +221,18 @@ class ContactPriorityChanged(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SelfServiceEnded(Event):
+    """A contact was handled with no agent and never queued; the KPI book
+    counts it (volume, self-service, reachability)."""
+
+    contact_id: str
+    customer: str
+    channel: Channel
+    resolved: bool
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ContactEnded(Event):
     """A waiting or offered contact left: abandoned, cancelled, sent to callback,
     voicemail or a closing message."""

@@ -533,6 +533,20 @@ class Engine(CenterState):
         if agent_id:
             self._route_agent(self.agents[agent_id])
 
+    def _h_self_service(self, c: cmd.EndSelfService) -> None:
+        if not c.contact_id:
+            raise cmd.CommandRejected("a self-service contact needs an id")
+        if c.contact_id in self.contacts:
+            raise cmd.CommandRejected(f"contact {c.contact_id} is in a queue, not in self-service")
+        self._emit(
+            ev.SelfServiceEnded,
+            contact_id=c.contact_id,
+            customer=c.customer or c.contact_id,
+            channel=c.channel,
+            resolved=c.resolved,
+            by=c.by,
+        )
+
     def _h_tick(self, c: cmd.Tick) -> None:
         self._fire_timers(self.now)
 
@@ -557,5 +571,6 @@ class Engine(CenterState):
         cmd.ChangePriority: _h_priority,
         cmd.Abandon: _h_abandon,
         cmd.Cancel: _h_cancel,
+        cmd.EndSelfService: _h_self_service,
         cmd.Tick: _h_tick,
     }

@@ -204,6 +204,7 @@ class CenterState:
             ev.MaxWaitPassed: self._a_overdue,
             ev.ContactPriorityChanged: self._a_priority,
             ev.ContactEnded: self._a_ended,
+            ev.SelfServiceEnded: self._a_nothing,
         }
 
     def _refresh(self, agent: Agent, offered: Channel | None = None) -> None:
@@ -227,6 +228,9 @@ class CenterState:
             agent.stamp[ch] = self._stamp
         agent.indexed = new
         self.router.reindex(agent, gained, lost, moved)
+
+    def _a_nothing(self, e: ev.Event) -> None:
+        """An event the routing state does not hold (only its `seq` counts)."""
 
     def _a_engine(self, e: ev.EngineConfigured) -> None:
         self.settings = EngineSettings(e.max_missed_offers, e.missed_reason)
