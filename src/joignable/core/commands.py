@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import AgentSpec, Channel, ContactSpec, QueueSpec
+from .model import AgentSpec, AlertFacts, Channel, ContactSpec, QueueSpec
 
 
 class CommandRejected(Exception):
@@ -50,6 +50,20 @@ class EndSelfService(Command):
     channel: Channel
     resolved: bool
     customer: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RaiseAlert(Command):
+    """Record an alert the live evaluator raised; nothing if already active."""
+
+    alert: AlertFacts
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClearAlert(Command):
+    """Record an alert the live evaluator cleared; nothing if not active."""
+
+    alert: AlertFacts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

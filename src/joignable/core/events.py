@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import AgentSpec, Channel, ContactSpec, EndReason, QueueSpec
+from .model import AgentSpec, AlertFacts, Channel, ContactSpec, EndReason, QueueSpec
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -230,6 +230,21 @@ class SelfServiceEnded(Event):
     channel: Channel
     resolved: bool
     by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertRaised(Event):
+    """An alert became active (decided by the live evaluator, logged by the
+    single writer: a restart finds it active without evaluating again)."""
+
+    alert: AlertFacts
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertCleared(Event):
+    """An active alert ended (recovered, or its rule changed)."""
+
+    alert: AlertFacts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

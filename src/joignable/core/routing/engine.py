@@ -547,6 +547,14 @@ class Engine(CenterState):
             by=c.by,
         )
 
+    def _h_raise_alert(self, c: cmd.RaiseAlert) -> None:
+        if c.alert.alert_id not in self.alerts:
+            self._emit(ev.AlertRaised, alert=c.alert)
+
+    def _h_clear_alert(self, c: cmd.ClearAlert) -> None:
+        if c.alert.alert_id in self.alerts:
+            self._emit(ev.AlertCleared, alert=c.alert)
+
     def _h_tick(self, c: cmd.Tick) -> None:
         self._fire_timers(self.now)
 
@@ -572,5 +580,7 @@ class Engine(CenterState):
         cmd.Abandon: _h_abandon,
         cmd.Cancel: _h_cancel,
         cmd.EndSelfService: _h_self_service,
+        cmd.RaiseAlert: _h_raise_alert,
+        cmd.ClearAlert: _h_clear_alert,
         cmd.Tick: _h_tick,
     }

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from .. import events as ev
-from ..model import Channel, EndReason, QueueSpec
+from ..model import AlertFacts, Channel, EndReason, QueueSpec
 from .lifecycle import (
     ContactEvent,
     ContactState,
@@ -77,6 +77,7 @@ class CenterState:
         self.queues: dict[str, QueueState] = {}
         self.channel_standby: set[Channel] = set()
         self.settings = EngineSettings()
+        self.alerts: dict[str, AlertFacts] = {}  # active alerts, by alert id
         self.ended: dict[str, int] = {}
         self.router: Router = router(self)
         self.seq = 0
@@ -205,6 +206,8 @@ class CenterState:
             ev.ContactPriorityChanged: self._a_priority,
             ev.ContactEnded: self._a_ended,
             ev.SelfServiceEnded: self._a_nothing,
+            ev.AlertRaised: self._a_alert_raised,
+            ev.AlertCleared: self._a_alert_cleared,
         }
 
     def _refresh(self, agent: Agent, offered: Channel | None = None) -> None:
@@ -231,6 +234,12 @@ class CenterState:
 
     def _a_nothing(self, e: ev.Event) -> None:
         """An event the routing state does not hold (only its `seq` counts)."""
+
+    def _a_alert_raised(self, e: ev.AlertRaised) -> None:
+        self.alerts[e.alert.alert_id] = e.alert
+
+    def _a_alert_cleared(self, e: ev.AlertCleared) -> None:
+        self.alerts.pop(e.alert.alert_id, None)
 
     def _a_engine(self, e: ev.EngineConfigured) -> None:
         self.settings = EngineSettings(e.max_missed_offers, e.missed_reason)
