@@ -263,3 +263,33 @@ def test_a_restart_without_a_file_keeps_alerts_throttle_and_tower(
         assert wait_for(lambda: active(root)) == [("chat-backlog", 2.0)]
     finally:
         again.stop()
+
+
+def test_an_active_alert_comes_back_from_the_log_after_a_restart(
+    url: str, center: Path, clock: ManualClock
+) -> None:
+    server = start_server(url, center, clock=clock)
+    try:
+        root = server.client("root")
+        ok(put(root, set_threshold(2)))
+        create(root, 3, "chat")
+        wait_for(lambda: active(root))
+        (before,) = ok(root.get("/api/alerts"))["active"]
+        logged = wait_for(lambda: kinds_in_log(server, "AlertRaised"))
+        assert logged == ["AlertRaised"]  # the decision is an event of the single writer
+    finally:
+        server.stop()
+
+    clock.advance(5)  # a re-evaluation would raise a new alert, with a later id
+    again = start_server(url, config_path=None, clock=clock)
+    try:
+        (after,) = ok(again.client("root").get("/api/alerts"))["active"]
+        assert (after["alert_id"], after["at"]) == (before["alert_id"], before["at"])
+        assert again.app.state.live.runner.engine.alerts.keys() == {before["alert_id"]}
+    finally:
+        again.stop()
+
+
+def kinds_in_log(server: Server, kind: str) -> list[str]:
+    rows = server.app.state.services.log.read()
+    return [r.kind for r in rows if r.kind == kind]

@@ -13,7 +13,9 @@ from typer.testing import CliRunner
 
 from joignable.cli import app as cli_app
 from joignable.core import commands as cmd
+from joignable.core import events as ev
 from joignable.core.model import Channel, ContactSpec
+from joignable.journal import from_stored
 from joignable.service.clock import ManualClock
 from joignable.service.config import CenterConfig, ConfigError, load, parse, queue_spec
 from joignable.service.configurator import Configurator, RemovalNotAllowed
@@ -182,6 +184,27 @@ def test_apply_announces_to_listeners_and_a_refused_removal_changes_nothing(
             assert len(heard) == 1 and configurator.current.queues  # nothing announced
             result = await configurator.apply(CenterConfig(), by="admin", allow_removal=True)
             assert "voice" in result.removed and heard[-1] == ([], "admin")
+            await runner.stop()
+
+    asyncio.run(main())
+
+
+def test_engine_settings_are_logged_and_come_back_from_the_log(tmp_path: Path) -> None:
+    async def main() -> None:
+        url = str(tmp_path / "c.db")
+        with EventLog.open(url) as log:
+            runner = CenterRunner(log, ManualClock())
+            await runner.start()
+            configurator = Configurator(runner, Accounts(log.engine))
+            await configurator.start(parse("center: {max_missed_offers: 5}\n" + GOOD))
+            assert runner.engine.settings.max_missed_offers == 5
+            await runner.stop()
+            stored = [e for e in from_stored(log.read()) if isinstance(e, ev.EngineConfigured)]
+            assert [(e.max_missed_offers, e.by) for e in stored] == [(5, "config")]
+        with EventLog.open(url) as log:  # a second process: no configurator, the log says it
+            runner = CenterRunner(log, ManualClock())
+            await runner.start()
+            assert runner.engine.settings.max_missed_offers == 5
             await runner.stop()
 
     asyncio.run(main())

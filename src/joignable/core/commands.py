@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import AgentSpec, Channel, ContactSpec, QueueSpec
+from .model import AgentSpec, AlertFacts, Channel, ContactSpec, QueueSpec
 
 
 class CommandRejected(Exception):
@@ -29,6 +29,41 @@ class ConfigureQueue(Command):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConfigureAgent(Command):
     agent: AgentSpec
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfigureEngine(Command):
+    """Center-wide routing rules; see `EngineSettings`. Does nothing when they
+    are already in force."""
+
+    max_missed_offers: int
+    missed_reason: str = "missed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndSelfService(Command):
+    """A contact was handled with no agent (visual IVR, FAQ, SMS link, bot):
+    `resolved` says whether the customer's need was met there. `customer`
+    defaults to the contact's id."""
+
+    contact_id: str
+    channel: Channel
+    resolved: bool
+    customer: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RaiseAlert(Command):
+    """Record an alert the live evaluator raised; nothing if already active."""
+
+    alert: AlertFacts
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClearAlert(Command):
+    """Record an alert the live evaluator cleared; nothing if not active."""
+
+    alert: AlertFacts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import AgentSpec, Channel, ContactSpec, EndReason, QueueSpec
+from .model import AgentSpec, AlertFacts, Channel, ContactSpec, EndReason, QueueSpec
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,6 +33,15 @@ class AgentConfigured(Event):
     """An agent was created or changed (skills, capacity, queues, team, site)."""
 
     agent: AgentSpec
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngineConfigured(Event):
+    """The center-wide routing rules changed (see `EngineSettings`)."""
+
+    max_missed_offers: int
+    missed_reason: str = "missed"
     by: str = ""
 
 
@@ -209,6 +218,33 @@ class ContactPriorityChanged(Event):
     contact_id: str
     priority: int
     by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SelfServiceEnded(Event):
+    """A contact was handled with no agent and never queued; the KPI book
+    counts it (volume, self-service, reachability)."""
+
+    contact_id: str
+    customer: str
+    channel: Channel
+    resolved: bool
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertRaised(Event):
+    """An alert became active (decided by the live evaluator, logged by the
+    single writer: a restart finds it active without evaluating again)."""
+
+    alert: AlertFacts
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertCleared(Event):
+    """An active alert ended (recovered, or its rule changed)."""
+
+    alert: AlertFacts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

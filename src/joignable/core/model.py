@@ -209,3 +209,25 @@ class ContactSpec:
                 raise ValueError(
                     f"contact {self.id}: skill {skill} minimum level must be 1..10, got {level}"
                 )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertFacts:
+    """What an alert decision says (see `core/alerts/rules.AlertEvent`), in
+    plain values so that the event log can hold it. `at` is when the
+    evaluator decided; `raised_at` and `reason` are set on a clearing."""
+
+    id: str
+    alert_id: str
+    at: float
+    rule_id: str
+    metric: str
+    scope: str
+    scope_id: str
+    severity: str
+    value: float | None
+    threshold: float
+    title: str
+    contract: bool = False
+    raised_at: float | None = None
+    reason: str = ""

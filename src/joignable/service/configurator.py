@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from joignable.core import commands as cmd
 from joignable.core import events as ev
 from joignable.core.commands import CommandRejected
-from joignable.core.routing.engine import EngineSettings
 from joignable.core.routing.lifecycle import InvalidTransition
 from joignable.service.config import CenterConfig, ConfigError, changes, validate
 from joignable.service.runner import CenterRunner
@@ -142,9 +141,10 @@ class Configurator:
             results: list[list[ev.Event]] = []
             if commands:
                 results = await asyncio.gather(*(self.runner.submit(c) for c in commands))
-            settings = EngineSettings(max_missed_offers=config.center.max_missed_offers)
-            self.runner.settings = settings
-            self.runner.engine.settings = settings
+            engine_events = await self.runner.submit(
+                cmd.ConfigureEngine(max_missed_offers=config.center.max_missed_offers, by=by)
+            )
+            results.append(engine_events)
             now = self.runner.clock.now()
             document = config.model_dump(mode="json")
             await asyncio.to_thread(self.accounts.save_config, document, by=by, now=now)

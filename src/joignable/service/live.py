@@ -49,6 +49,7 @@ from joignable.core.kpis.book import KpiBook, KpiSettings
 from joignable.core.routing.lifecycle import ContactState
 from joignable.core.routing.runtime import Agent, Contact
 from joignable.core.routing.throttle import ThrottleEvent, ThrottleSettings
+from joignable.service.decisions import AlertDecisions, active_alerts
 from joignable.service.notify import Notifier
 from joignable.service.roster import EVERYONE, AgentFilter, Roster, agent_filter
 from joignable.service.runner import CenterRunner
@@ -110,6 +111,9 @@ class LiveHub:
         self.runner = runner
         self.book = KpiBook(kpi_settings)
         self.alerts = AlertEvaluator(rules)
+        # alert decisions go through the single writer; the log gives them back
+        self.decisions = AlertDecisions(runner, self._alert)
+        self._alerts_restored = False
         self.throttles = ThrottleBank(throttles, runner.clock.now())
         # throttle decisions are stored (alert_history) and taken back at start
         self.throttle_history: ThrottleHistory | None = None
@@ -157,6 +161,7 @@ class LiveHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self.decisions.drain()
         await self.drain_throttle_writes()
 
     def add_section(self, name: str, provider: Callable[[], Any]) -> None:
@@ -171,8 +176,8 @@ class LiveHub:
         """Replace the alert rules (a configuration applied live): unchanged
         rules keep their state; alerts of changed or removed rules are cleared
         ("rule changed"), recorded and told like any other."""
-        for event in self.alerts.set_rules(rules, self.runner.clock.now()):
-            self._alert(event)
+        self._restore_alerts()
+        self._decide(self.alerts.set_rules(rules, self.runner.clock.now()))
         self._dirty.set()
 
     def set_throttles(self, throttles: Sequence[ThrottleSettings], *, by: str = "") -> None:
@@ -436,8 +441,8 @@ class LiveHub:
             figures = self.figures(now)
         engine = self.runner.engine
         if evaluate:
-            for alert in self.alerts.evaluate(figures, now):
-                self._alert(alert)
+            self._restore_alerts()
+            self._decide(self.alerts.evaluate(figures, now))
             for decision in self.throttles.decide(now):
                 self._throttle_decided(decision)
         snapshot: dict[str, Any] = {
@@ -516,10 +521,26 @@ class LiveHub:
         out["scoped"] = True  # the summary and channel rows are its queues together
         return out
 
+    def _restore_alerts(self) -> None:
+        """Once the log is replayed: the alerts it holds active are the
+        evaluator's again (no re-evaluation, same ids)."""
+        if self._alerts_restored or not self.runner.started.is_set():
+            return
+        self._alerts_restored = True
+        restored = active_alerts(self.runner)
+        self._decide(self.alerts.restore(restored, self.runner.clock.now()))
+
+    def _decide(self, events: Sequence[AlertEvent]) -> None:
+        """Submit alert decisions to the single writer; `_alert` sees them once logged."""
+        if events:
+            self.decisions.submit(events)
+
     def _alert(self, event: AlertEvent) -> None:
+        """An alert decision is durable: shown, recorded and notified."""
         self.recent_alerts.appendleft(event.as_dict())
         if self.notifier is not None:
             self.notifier.notify(event)
+        self._dirty.set()
 
     # ------------------------------------------------------------ throttle decisions
 

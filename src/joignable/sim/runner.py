@@ -209,6 +209,14 @@ class Simulation(AgentWorld):
             for aid in list(self.watch):
                 self._sync(aid)
 
+    def _self_service(self, now: float, cid: str, channel: Channel, resolved: bool) -> None:
+        """A contact resolved (or not) with no agent: an event of the engine's log
+        that the KPI book folds. Counted in `self_service`, not in `commands` or
+        `events`, which stay those of routing (reports compare across versions)."""
+        self.n_self += 1
+        command = cmd.EndSelfService(contact_id=cid, channel=channel, resolved=resolved)
+        self._unbooked.extend(self.engine.handle(command, now))
+
     def _book_events(self) -> None:
         """Apply the events not booked yet to the KPI book, in order."""
         apply = self.book.apply
@@ -250,15 +258,11 @@ class Simulation(AgentWorld):
         queue, channel = stream.queue, stream.channel
         m = self.measures
         if m.ivr and u_ivr < m.ivr_share(now, queue, channel):
-            self.n_self += 1
-            self._book_events()
-            self.book.self_service(now, cid, channel, resolved=True)
+            self._self_service(now, cid, channel, resolved=True)
             return
         share, success = m.link(now, queue, channel) if m.self_service else (0.0, 0.0)
         if u_link < share:
-            self.n_self += 1
-            self._book_events()
-            self.book.self_service(now, cid, channel, resolved=u_success < success)
+            self._self_service(now, cid, channel, resolved=u_success < success)
             return
         offer = m.callback_offer(now, queue, channel) if m.callback else None
         contact_queue = queue

@@ -224,6 +224,19 @@ class AlertEvaluator:
                 raise ValueError(f"alert rule id {rule.id!r} is used twice")
             self._rules[rule.id] = rule
 
+    def restore(self, active: Iterable[AlertRaised], now: float) -> list[AlertCleared]:
+        """Take back alerts active before a restart (from the event log), as if
+        this evaluator had raised them. Those whose rule is gone (or changed
+        id) are returned cleared with reason "rule changed", to be recorded."""
+        out: list[AlertCleared] = []
+        for raised in active:
+            rule = self._rules.get(raised.rule_id)
+            if rule is None:
+                out.append(self._clear(raised, None, now, "rule changed"))
+                continue
+            self._tracks[(raised.rule_id, raised.scope_id)] = _Track(raised=raised)
+        return out
+
     @property
     def rules(self) -> tuple[AlertRule, ...]:
         return tuple(self._rules.values())

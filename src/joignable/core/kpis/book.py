@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import events as ev
-from ..model import Channel, EndReason
+from ..model import EndReason
 from ..routing.lifecycle import Presence as P
 from .agent_time import UNASSIGNED, AgentTime, Dims
 from .figures import Acc, Figures, KpiSettings, figures_of
@@ -144,6 +144,7 @@ class KpiBook:
             ev.WrapUpFinished: self._wrapped,
             ev.ContactTransferred: self._transferred,
             ev.ContactEnded: self._ended,
+            ev.SelfServiceEnded: self._self_service,
         }
 
     # --------------------------------------------------------------- feeding
@@ -157,16 +158,6 @@ class KpiBook:
     def apply_all(self, events: Iterable[ev.Event]) -> None:
         for event in events:
             self.apply(event)
-
-    def self_service(self, at: float, customer: str, channel: Channel, resolved: bool) -> None:
-        """A contact handled with no agent (visual IVR, FAQ, SMS link, bot)."""
-        dims = (("all", "all"), ("channel", channel.value))
-        for acc in self._targets(at, self._accs(self._interval(at), dims), dims):
-            acc.volume[channel.value] = acc.volume.get(channel.value, 0) + 1
-            acc.tried.add(customer)
-            if resolved:
-                acc.self_service += 1
-                acc.reached.add(customer)
 
     # ---------------------------------------------------------- internals
 
@@ -219,6 +210,17 @@ class KpiBook:
                 bucket = minutes[k] = Acc()
             out.append(bucket)
         return tuple(out)
+
+    def _self_service(self, e: ev.SelfServiceEnded) -> None:
+        """A contact handled with no agent (visual IVR, FAQ, SMS link, bot)."""
+        at, channel, customer = e.at, e.channel.value, e.customer
+        dims = (("all", "all"), ("channel", channel))
+        for acc in self._targets(at, self._accs(self._interval(at), dims), dims):
+            acc.volume[channel] = acc.volume.get(channel, 0) + 1
+            acc.tried.add(customer)
+            if e.resolved:
+                acc.self_service += 1
+                acc.reached.add(customer)
 
     def _queue(self, e: ev.QueueConfigured) -> None:
         q = e.queue

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from .. import commands as cmd
@@ -42,20 +41,12 @@ from .state import (
     TIMER_STEP,
     TIMER_WRAP,
     CenterState,
+    EngineSettings,
     EngineStatistics,
     Timer,
 )
 
 __all__ = ["Engine", "EngineSettings", "EngineStatistics", "Timer"]
-
-
-@dataclass(frozen=True, slots=True)
-class EngineSettings:
-    """Center-wide rules. `max_missed_offers`: offers declined or timed out in a
-    row before the agent is set not ready with reason "missed" (0: never)."""
-
-    max_missed_offers: int = 3
-    missed_reason: str = "missed"
 
 
 class Engine(CenterState):
@@ -301,6 +292,21 @@ class Engine(CenterState):
             raise cmd.CommandRejected(f"queue {c.queue_id} is the overflow of {', '.join(feeders)}")
         self._emit(ev.QueueRemoved, queue_id=c.queue_id, by=c.by)
 
+    def _h_configure_engine(self, c: cmd.ConfigureEngine) -> None:
+        if c.max_missed_offers < 0:
+            raise cmd.CommandRejected("max_missed_offers must be 0 or more")
+        if not c.missed_reason:
+            raise cmd.CommandRejected("missed_reason must not be empty")
+        wanted = EngineSettings(c.max_missed_offers, c.missed_reason)
+        if wanted == self.settings:
+            return
+        self._emit(
+            ev.EngineConfigured,
+            max_missed_offers=c.max_missed_offers,
+            missed_reason=c.missed_reason,
+            by=c.by,
+        )
+
     def _h_remove_agent(self, c: cmd.RemoveAgent) -> None:
         agent = self._agent(c.agent_id)
         if agent.presence is not Presence.OFFLINE or agent.holding:
@@ -527,10 +533,33 @@ class Engine(CenterState):
         if agent_id:
             self._route_agent(self.agents[agent_id])
 
+    def _h_self_service(self, c: cmd.EndSelfService) -> None:
+        if not c.contact_id:
+            raise cmd.CommandRejected("a self-service contact needs an id")
+        if c.contact_id in self.contacts:
+            raise cmd.CommandRejected(f"contact {c.contact_id} is in a queue, not in self-service")
+        self._emit(
+            ev.SelfServiceEnded,
+            contact_id=c.contact_id,
+            customer=c.customer or c.contact_id,
+            channel=c.channel,
+            resolved=c.resolved,
+            by=c.by,
+        )
+
+    def _h_raise_alert(self, c: cmd.RaiseAlert) -> None:
+        if c.alert.alert_id not in self.alerts:
+            self._emit(ev.AlertRaised, alert=c.alert)
+
+    def _h_clear_alert(self, c: cmd.ClearAlert) -> None:
+        if c.alert.alert_id in self.alerts:
+            self._emit(ev.AlertCleared, alert=c.alert)
+
     def _h_tick(self, c: cmd.Tick) -> None:
         self._fire_timers(self.now)
 
     _handlers: dict[type[cmd.Command], Callable[[Engine, Any], None]] = {
+        cmd.ConfigureEngine: _h_configure_engine,
         cmd.ConfigureQueue: _h_configure_queue,
         cmd.ConfigureAgent: _h_configure_agent,
         cmd.RemoveQueue: _h_remove_queue,
@@ -550,5 +579,8 @@ class Engine(CenterState):
         cmd.ChangePriority: _h_priority,
         cmd.Abandon: _h_abandon,
         cmd.Cancel: _h_cancel,
+        cmd.EndSelfService: _h_self_service,
+        cmd.RaiseAlert: _h_raise_alert,
+        cmd.ClearAlert: _h_clear_alert,
         cmd.Tick: _h_tick,
     }

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from .. import events as ev
-from ..model import Channel, EndReason, QueueSpec
+from ..model import AlertFacts, Channel, EndReason, QueueSpec
 from .lifecycle import (
     ContactEvent,
     ContactState,
@@ -26,6 +26,16 @@ from .lifecycle import (
 )
 from .matching import IndexedRouter, Router, RoutingState
 from .runtime import Agent, Contact, Leg, QueueState
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    """Center-wide rules. `max_missed_offers`: offers declined or timed out in a
+    row before the agent is set not ready with reason "missed" (0: never).
+    Part of the state: an `EngineConfigured` event changes them."""
+
+    max_missed_offers: int = 3
+    missed_reason: str = "missed"
 
 
 class Timer(NamedTuple):
@@ -66,6 +76,8 @@ class CenterState:
         self.contacts: dict[str, Contact] = {}
         self.queues: dict[str, QueueState] = {}
         self.channel_standby: set[Channel] = set()
+        self.settings = EngineSettings()
+        self.alerts: dict[str, AlertFacts] = {}  # active alerts, by alert id
         self.ended: dict[str, int] = {}
         self.router: Router = router(self)
         self.seq = 0
@@ -170,6 +182,7 @@ class CenterState:
 
     def _appliers(self) -> dict[type[ev.Event], Callable[[Any], None]]:
         return {
+            ev.EngineConfigured: self._a_engine,
             ev.QueueConfigured: self._a_queue,
             ev.AgentConfigured: self._a_agent,
             ev.QueueRemoved: self._a_queue_removed,
@@ -192,6 +205,9 @@ class CenterState:
             ev.MaxWaitPassed: self._a_overdue,
             ev.ContactPriorityChanged: self._a_priority,
             ev.ContactEnded: self._a_ended,
+            ev.SelfServiceEnded: self._a_nothing,
+            ev.AlertRaised: self._a_alert_raised,
+            ev.AlertCleared: self._a_alert_cleared,
         }
 
     def _refresh(self, agent: Agent, offered: Channel | None = None) -> None:
@@ -215,6 +231,18 @@ class CenterState:
             agent.stamp[ch] = self._stamp
         agent.indexed = new
         self.router.reindex(agent, gained, lost, moved)
+
+    def _a_nothing(self, e: ev.Event) -> None:
+        """An event the routing state does not hold (only its `seq` counts)."""
+
+    def _a_alert_raised(self, e: ev.AlertRaised) -> None:
+        self.alerts[e.alert.alert_id] = e.alert
+
+    def _a_alert_cleared(self, e: ev.AlertCleared) -> None:
+        self.alerts.pop(e.alert.alert_id, None)
+
+    def _a_engine(self, e: ev.EngineConfigured) -> None:
+        self.settings = EngineSettings(e.max_missed_offers, e.missed_reason)
 
     def _a_queue(self, e: ev.QueueConfigured) -> None:
         qs = self.queues.get(e.queue.id)
