@@ -36,6 +36,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import OperationalError
 
 import joignable
 from joignable.core.commands import CommandRejected
@@ -278,6 +279,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidTransition, rejected)
     app.add_exception_handler(RunnerUnavailable, unavailable)
     app.add_exception_handler(StoreError, unavailable)
+    # The database gone away under a store module that does not wrap its
+    # errors (accounts, idempotency keys, alerts): the same 503, not a 500.
+    app.add_exception_handler(OperationalError, unavailable)
     app.add_exception_handler(ConfigError, bad_config)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(LoginRequired, login_required)

@@ -138,7 +138,7 @@ async def put_queue(
 ) -> dict[str, Any]:
     """Create or replace one queue of the configuration and apply it live."""
     if queue.id != queue_id:
-        raise HTTPException(422, f"body id {queue.id!r} does not match the path {queue_id!r}")
+        raise _id_mismatch(queue.id, queue_id)
     current = services.configurator.current
     queues = [q for q in current.queues if q.id != queue_id] + [queue]
     new = validate({**current.model_dump(mode="json"), "queues": _dump(queues)})
@@ -178,7 +178,7 @@ async def put_agent(
 ) -> dict[str, Any]:
     """Create or replace one agent of the configuration and apply it live."""
     if agent.id != agent_id:
-        raise HTTPException(422, f"body id {agent.id!r} does not match the path {agent_id!r}")
+        raise _id_mismatch(agent.id, agent_id)
     current = services.configurator.current
     agents = [a for a in current.agents if a.id != agent_id] + [agent]
     new = validate({**current.model_dump(mode="json"), "agents": _dump(agents)})
@@ -187,3 +187,10 @@ async def put_agent(
 
 def _dump(items: list[Queue] | list[Agent]) -> list[dict[str, Any]]:
     return [item.model_dump(mode="json") for item in items]
+
+
+def _id_mismatch(body_id: str, path_id: str) -> HTTPException:
+    """The 422 for a body whose id is not the path's, shaped like FastAPI's own
+    validation errors (the schema documents 422 as that list)."""
+    msg = f"body id {body_id!r} does not match the path {path_id!r}"
+    return HTTPException(422, [{"loc": ["body", "id"], "msg": msg, "type": "value_error"}])

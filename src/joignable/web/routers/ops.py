@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -90,7 +90,7 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "seq": services.runner.engine.seq})
 
 
-@router.get("/metrics", dependencies=[Depends(allow_anonymous)])
+@router.get("/metrics", dependencies=[Depends(allow_anonymous)], response_class=PlainTextResponse)
 async def metrics(request: Request) -> Response:
     """Prometheus text exposition of the runner and engine figures."""
     services: Services | None = request.app.state.services
