@@ -4,7 +4,7 @@ The runner changes its engine before the append is durable; while the append
 runs (in a thread), the event loop keeps serving requests. Here the store
 fails in the middle of a stream of contacts, and *during* the failing append
 (the moment the engine holds the refused contact and the disk does not) the
-test asks the API over real HTTP and the read side: neither shows it. Before
+test asks the API over real HTTP, the read side and the tower's snapshot: neither shows it. Before
 the read side, `GET /api/queues/voice/waiting` read `runner.engine` and did.
 """
 
@@ -39,6 +39,7 @@ class _FailingLog:
         with httpx.Client(base_url=self.server.url, timeout=30) as client:
             client.headers["Authorization"] = token
             line = self.server.services.read.waiting_line("voice")
+            tower = self.server.app.state.live.snapshot()
             self.seen.append(
                 {
                     "api_waiting": [
@@ -50,6 +51,8 @@ class _FailingLog:
                     ),
                     "read_waiting": [e.id for e in line.entries],
                     "read_seq": line.seq,
+                    "tower_waiting": [c["id"] for c in tower["waiting"] if c["queue"] == "voice"],
+                    "tower_seq": tower["seq"],
                 }
             )
         raise OSError("disk full (test)")
@@ -89,5 +92,7 @@ def test_a_refused_batch_is_never_seen_by_readers(sqlite_server: Server) -> None
         assert seen["api_offered"] == []
         assert seen["read_waiting"] == accepted[:3]
         assert seen["read_seq"] == seq_before
+        assert seen["tower_waiting"] == accepted[:3]
+        assert seen["tower_seq"] == seq_before
     assert _waiting(root) == accepted
     assert runner.statistics().store_failures == 2

@@ -17,6 +17,7 @@ from typing import Any
 from joignable.core import events as ev
 from joignable.core.model import AgentSpec, Channel, QueueSpec
 from joignable.core.routing.engine import Engine, EngineStatistics
+from joignable.core.routing.state import CenterState
 
 #: Colleagues listed as transfer targets on a desk card (the API takes any agent).
 MAX_TRANSFER_AGENTS = 50
@@ -148,6 +149,14 @@ class ReadSide:
         if event.seq and event.seq <= self._engine.seq:
             return
         self._engine.apply(event)
+
+    @property
+    def center(self) -> CenterState:
+        """The durable fold itself, for the service read models that walk the
+        whole center on every push (the live hub's roster and waiting list):
+        read it, never change it. Pages and routers use the records instead
+        (`tests/unit/test_layers.py`)."""
+        return self._engine
 
     @property
     def seq(self) -> int:
