@@ -51,6 +51,7 @@ from joignable.core.routing.runtime import Agent, Contact
 from joignable.core.routing.throttle import ThrottleEvent, ThrottleSettings
 from joignable.service.decisions import AlertDecisions, active_alerts
 from joignable.service.notify import Notifier
+from joignable.service.readside import ReadSide
 from joignable.service.roster import EVERYONE, AgentFilter, Roster, agent_filter
 from joignable.service.runner import CenterRunner
 from joignable.service.scope import FIELDS, Scope, compact, scoped_figures, scoped_rows, scoped_view
@@ -107,8 +108,15 @@ class LiveHub:
         min_interval: float = 0.25,
         heartbeat: float = 1.0,
         today_every: float = 1.0,
+        read: ReadSide | None = None,
     ) -> None:
         self.runner = runner
+        # what the hub shows of agents, contacts and queues: durable events only
+        # (the runner's engine runs ahead of the disk); its own when none is given
+        if read is None:
+            read = ReadSide()
+            runner.add_read_model(read)
+        self.read = read
         self.book = KpiBook(kpi_settings)
         self.alerts = AlertEvaluator(rules)
         # alert decisions go through the single writer; the log gives them back
@@ -152,7 +160,7 @@ class LiveHub:
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        self._seq = self.runner.engine.seq
+        self._seq = self.read.center.seq
         self._task = asyncio.create_task(self._pusher(), name="joignable-live")
 
     async def stop(self) -> None:
@@ -285,7 +293,7 @@ class LiveHub:
     def _figure_steps(
         self, now: float, out: dict[str, dict[str, dict[str, dict[str, Any]]]]
     ) -> Iterator[None]:
-        engine = self.runner.engine
+        engine = self.read.center
         known: dict[str, set[str]] = {
             "queue": set(engine.queues),
             "site": {a.site for a in engine.agents.values() if a.site},
@@ -318,7 +326,7 @@ class LiveHub:
 
     def _agents_by_id(self) -> Iterator[Agent]:
         """Every agent, in id order (sorted again only when the set changed)."""
-        agents = self.runner.engine.agents
+        agents = self.read.center.agents
         if self._agent_ids != agents.keys():
             self._agent_ids = set(agents)
             self._agent_order = sorted(agents)
@@ -327,7 +335,7 @@ class LiveHub:
     def _roster_now(self) -> Roster:
         """Every agent and its state, in id order, as the engine stands (kept
         until its next event: heartbeats and every view of a push share it)."""
-        engine = self.runner.engine
+        engine = self.read.center
         roster = self._roster
         if roster is None or roster.seq != engine.seq:
             agents = [(agent, agent.activity) for agent in self._agents_by_id()]
@@ -378,14 +386,14 @@ class LiveHub:
         rows = roster.by_row.get(key)
         if rows is None:
             members, _ = self._scoped_agents(roster, scope)
-            queues = {q: s.spec.channels for q, s in self.runner.engine.queues.items()}
+            queues = {q: s.spec.channels for q, s in self.read.center.queues.items()}
             rows = roster.by_row[key] = agents_by_row(members, queues)
         return rows
 
     def _waiting_contacts(self, now: float) -> list[Contact]:
         """The contacts waiting at `now`, longest first (kept while the engine and
         `now` stay the same: every client of one push reads the same list)."""
-        engine = self.runner.engine
+        engine = self.read.center
         at, waiting = self._waiting_at
         if at != (now, engine.seq):
             waiting = [c for c in engine.contacts.values() if c.state is ContactState.WAITING]
@@ -399,7 +407,7 @@ class LiveHub:
         short once every queue has its share."""
         listed: list[dict[str, Any]] = []
         per_queue: dict[str, int] = {}
-        known = self.runner.engine.queues if queues is None else queues
+        known = self.read.center.queues if queues is None else queues
         lines = len(known)
         full = 0
         for c in self._waiting_contacts(now):
@@ -439,7 +447,7 @@ class LiveHub:
         if now is None or figures is None:
             now = self.runner.clock.now()
             figures = self.figures(now)
-        engine = self.runner.engine
+        engine = self.read.center
         if evaluate:
             self._restore_alerts()
             self._decide(self.alerts.evaluate(figures, now))
@@ -489,7 +497,7 @@ class LiveHub:
         if scope is None:
             return snapshot if not find else {**snapshot, "agents": self.agents(None, find)}
         dims_of = snapshot["figures"]
-        candidates = set(self.runner.engine.queues)
+        candidates = set(self.read.center.queues)
         for dims in dims_of.values():
             candidates.update(dims.get("queue", {}))
         queues = {q for q in candidates if scope.queue(q)}

@@ -47,6 +47,7 @@ from joignable.service.config import CenterConfig, ConfigError, from_store, load
 from joignable.service.configurator import Configurator
 from joignable.service.contacts import ContactIndex
 from joignable.service.heap import HeapKeeper
+from joignable.service.readside import ReadSide
 from joignable.service.runner import CenterRunner, RunnerUnavailable
 from joignable.store import EventLog, StoreError
 from joignable.store.accounts import Accounts
@@ -196,7 +197,10 @@ async def _start_services(
         engine_settings = None
         if config is not None:
             engine_settings = EngineSettings(max_missed_offers=config.center.max_missed_offers)
-        runner = CenterRunner(event_log, clock, settings=engine_settings, read_models=[contacts])
+        read = ReadSide()
+        runner = CenterRunner(
+            event_log, clock, settings=engine_settings, read_models=[contacts, read]
+        )
         auth = Auth(
             accounts,
             secret,
@@ -212,6 +216,7 @@ async def _start_services(
             accounts=accounts,
             runner=runner,
             contacts=contacts,
+            read=read,
             configurator=Configurator(runner, accounts),
             auth=auth,
             templates=templates,

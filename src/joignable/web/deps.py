@@ -15,9 +15,9 @@ from fastapi import HTTPException
 from joignable.core import commands as cmd
 from joignable.core.codec import to_plain
 from joignable.core.events import Event
-from joignable.core.routing.runtime import Agent
 from joignable.service.config import Queue
 from joignable.service.contacts import ContactRecord
+from joignable.service.readside import AgentCard
 from joignable.web.auth import User
 from joignable.web.state import Services
 
@@ -26,9 +26,10 @@ def forbidden(what: str) -> HTTPException:
     return HTTPException(403, f"{what} is outside your scope")
 
 
-def agent_for(services: Services, user: User, agent_id: str) -> Agent:
-    """The live agent `agent_id` if `user` may see it; 404 unknown, 403 out of scope."""
-    agent = services.runner.engine.agents.get(agent_id)
+def agent_for(services: Services, user: User, agent_id: str) -> AgentCard:
+    """The card of agent `agent_id` (durable state) if `user` may see it; 404
+    unknown, 403 out of scope."""
+    agent = services.read.agent(agent_id)
     if agent is None:
         raise HTTPException(404, f"no agent {agent_id!r}")
     if not user.may_see_agent(agent.spec):
@@ -45,7 +46,7 @@ def queue_config(services: Services, queue_id: str) -> Queue | None:
 def queue_for(services: Services, user: User, queue_id: str) -> Queue | None:
     """Check that queue `queue_id` exists and `user` may see it; return its
     configuration (None for a queue no longer configured). 404 / 403."""
-    if queue_id not in services.runner.engine.queues:
+    if not services.read.has_queue(queue_id):
         raise HTTPException(404, f"no queue {queue_id!r}")
     config = queue_config(services, queue_id)
     if not user.may_see_queue(config):
@@ -72,44 +73,26 @@ def contact_for(services: Services, user: User, contact_id: str) -> ContactRecor
     return rec
 
 
-def agent_view(agent: Agent) -> dict[str, Any]:
+def agent_view(agent: AgentCard) -> dict[str, Any]:
     """An agent as the API shows it: definition and where it stands now."""
-    spec = agent.spec
-    return {
-        "id": agent.id,
-        "name": spec.name,
-        "site": spec.site,
-        "team": spec.team,
-        "outsourcer": spec.outsourcer,
-        "skills": dict(spec.skills),
-        "languages": sorted(spec.languages),
-        "queues": sorted(spec.queues),
-        "capacity": {ch.value: n for ch, n in spec.capacity.limits},
-        "presence": agent.presence.value,
-        "reason": agent.reason,
-        "activity": agent.activity,
-        "offered": sorted(agent.offered),
-        "connected": sorted(agent.connected),
-        "wrapping": sorted(agent.wrapping),
-        "wrapping_transferred": sorted(leg.contact for leg in agent.legs.values()),
-    }
+    return agent.as_dict()
 
 
 def queue_view(services: Services, queue_id: str) -> dict[str, Any]:
-    """A queue: live spec, configuration names and waiting figures."""
-    engine = services.runner.engine
-    qs = engine.queues[queue_id]
+    """A queue: live spec, configuration names and waiting figures (durable
+    state). Raises `HTTPException` 404 if the queue is unknown."""
+    figures = services.read.queue(queue_id)
+    if figures is None:
+        raise HTTPException(404, f"no queue {queue_id!r}")
     config = queue_config(services, queue_id)
-    now = services.clock.now()
-    oldest = max((now - engine.contacts[e[3]].entered for e in qs.waiting), default=0.0)
-    spec = to_plain(qs.spec)
+    spec = to_plain(figures.spec)
     return {
         **spec,
         "name": config.name if config is not None else "",
         "outsourcer": config.outsourcer if config is not None else None,
-        "channel_standby": sorted(ch.value for ch in engine.channel_standby),
-        "waiting": len(qs.waiting),
-        "longest_wait": round(max(oldest, 0.0), 3),
+        "channel_standby": list(figures.channel_standby),
+        "waiting": figures.waiting,
+        "longest_wait": figures.longest_wait(services.clock.now()),
     }
 
 

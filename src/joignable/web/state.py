@@ -20,6 +20,7 @@ from joignable.service.clock import Clock
 from joignable.service.config import CenterConfig
 from joignable.service.configurator import Configurator
 from joignable.service.contacts import ContactIndex
+from joignable.service.readside import ReadSide
 from joignable.service.runner import CenterRunner
 from joignable.store import EventLog
 from joignable.store.accounts import Accounts
@@ -62,6 +63,7 @@ class Services:
     accounts: Accounts
     runner: CenterRunner
     contacts: ContactIndex
+    read: ReadSide  # what readers see: durable events only
     configurator: Configurator
     auth: Auth
     templates: Jinja2Templates

@@ -156,7 +156,7 @@ async def wrap_up(
     wrap-up of the agent's part of a contact it transferred (`resolved` is then
     the next agent's to say; it is recorded as given)."""
     agent = agent_for(services, user, agent_id)
-    if agent.leg_of(contact_id) is None:
+    if contact_id not in agent.wrapping_transferred:
         _contact(services, contact_id)
     body = body or WrapUpIn()
     command = cmd.FinishWrapUp(
@@ -180,10 +180,10 @@ async def transfer(
     """Send a connected contact to another queue (back in line) or to an agent."""
     agent_for(services, user, agent_id)
     _contact(services, contact_id)
-    engine = services.runner.engine
-    if body.to_queue is not None and body.to_queue not in engine.queues:
+    read = services.read
+    if body.to_queue is not None and not read.has_queue(body.to_queue):
         raise HTTPException(404, f"no queue {body.to_queue!r}")
-    if body.to_agent is not None and body.to_agent not in engine.agents:
+    if body.to_agent is not None and not read.has_agent(body.to_agent):
         raise HTTPException(404, f"no agent {body.to_agent!r}")
     command = cmd.Transfer(
         contact_id=contact_id,

@@ -71,12 +71,12 @@ def _visible(config: CenterConfig, user: User, services: Services) -> dict[str, 
     document = config.model_dump(mode="json")
     if user.role == "admin" or not user.scoped:
         return document
-    engine = services.runner.engine
+    read = services.read
     document["queues"] = [q.model_dump(mode="json") for q in config.queues if user.may_see_queue(q)]
     document["agents"] = [
         a.model_dump(mode="json")
         for a in config.agents
-        if a.id in engine.agents and user.may_see_agent(engine.agents[a.id].spec)
+        if (card := read.agent(a.id)) is not None and user.may_see_agent(card.spec)
     ]
     return document
 
@@ -114,7 +114,7 @@ async def list_queues(
     current = services.configurator.current
     return [
         queue_view(services, qid)
-        for qid in sorted(services.runner.engine.queues)
+        for qid in services.read.queue_ids()
         if user.may_see_queue(current.queue(qid))
     ]
 
@@ -150,12 +150,7 @@ async def list_agents(
     user: User = Depends(readers), services: Services = Depends(get_services)
 ) -> list[dict[str, Any]]:
     """Agents the user may see, with their live state."""
-    engine = services.runner.engine
-    return [
-        agent_view(engine.agents[aid])
-        for aid in sorted(engine.agents)
-        if user.may_see_agent(engine.agents[aid].spec)
-    ]
+    return [agent_view(card) for card in services.read.agents() if user.may_see_agent(card.spec)]
 
 
 @router.get("/api/agents/{agent_id}")

@@ -149,24 +149,23 @@ async def waiting(
 ) -> list[dict[str, Any]]:
     """The contacts waiting in a queue, best placed first."""
     queue_for(services, user, queue_id)
-    engine = services.runner.engine
+    line = services.read.waiting_line(queue_id)
+    if line is None:
+        raise HTTPException(404, f"no queue {queue_id!r}")
     now = services.clock.now()
-    out = []
-    for position, entry in enumerate(engine.queues[queue_id].waiting, start=1):
-        c = engine.contacts[entry[3]]
-        out.append(
-            {
-                "position": position,
-                "id": c.id,
-                "channel": c.channel.value,
-                "customer": c.customer,
-                "priority": c.priority,
-                "entered": c.entered,
-                "waited": round(max(0.0, now - c.entered), 3),
-                "step": c.step,
-            }
-        )
-    return out
+    return [
+        {
+            "position": e.position,
+            "id": e.id,
+            "channel": e.channel,
+            "customer": e.customer,
+            "priority": e.priority,
+            "entered": e.entered,
+            "waited": round(max(0.0, now - e.entered), 3),
+            "step": e.step,
+        }
+        for e in line.entries
+    ]
 
 
 @router.post("/api/contacts/{contact_id}/cancel")

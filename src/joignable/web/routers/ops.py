@@ -31,7 +31,7 @@ class RunnerCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         runner = self.services.runner
         r = runner.statistics()
-        e = runner.engine.statistics(self.services.clock.now())
+        e = self.services.read.statistics(self.services.clock.now())
         yield GaugeMetricFamily("joignable_up", "1 while the writer runs", value=int(r.running))
         yield GaugeMetricFamily("joignable_event_seq", "last event sequence number", value=r.seq)
         yield GaugeMetricFamily("joignable_commands_queued", "commands waiting", value=r.queued)
@@ -83,11 +83,11 @@ async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "starting"}, status_code=503)
     if services.runner.degraded:
         return JSONResponse(
-            {"status": "degraded", "seq": services.runner.engine.seq},
+            {"status": "degraded", "seq": services.read.seq},
             status_code=503,
             headers={"Retry-After": "2"},
         )
-    return JSONResponse({"status": "ok", "seq": services.runner.engine.seq})
+    return JSONResponse({"status": "ok", "seq": services.read.seq})
 
 
 @router.get("/metrics", dependencies=[Depends(allow_anonymous)], response_class=PlainTextResponse)

@@ -69,13 +69,13 @@ async def move_agent(
     """Move an agent to other channels (capacity), queues, site or team, or change
     its skills (`{"billing": 7, "support": 0}`: level 7, support taken away), live."""
     agent = agent_for(services, user, agent_id)
-    engine = services.runner.engine
+    read = services.read
     config = services.configurator.current
     spec = agent.spec
     if body.capacity is not None:
         spec = replace(spec, capacity=Capacity.configured(dict(body.capacity)))
     if body.queues is not None:
-        unknown = [q for q in body.queues if q not in engine.queues]
+        unknown = [q for q in body.queues if not read.has_queue(q)]
         if unknown:
             raise HTTPException(404, f"no queue {unknown[0]!r}")
         for q in body.queues:
@@ -103,7 +103,9 @@ async def move_agent(
     if not user.may_see_agent(spec):
         raise forbidden(f"moving agent {agent_id} there")
     result = await run(services, cmd.ConfigureAgent(agent=spec, by=user.name))
-    result["agent"] = agent_view(engine.agents[agent_id])
+    card = read.agent(agent_id)
+    if card is not None:  # the batch is durable and folded before the caller resumes
+        result["agent"] = agent_view(card)
     return result
 
 

@@ -63,6 +63,7 @@ async def startup(app: FastAPI) -> None:
         throttles=throttle_settings(config),
         notifier=notifier,
         timezone=config.center.timezone if config else "UTC",
+        read=services.read,
     )
     app.state.live = hub
     app.state.alert_history = history

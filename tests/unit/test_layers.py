@@ -1,0 +1,119 @@
+"""The web layer (and channel adapters) read the center through the read side only.
+
+Why: the runner's engine runs ahead of the disk (it is changed before the
+append is durable and rebuilt when the append fails), so a page or an endpoint
+reading it can show what never happened. This test reads the source (AST) of
+everything under `src/joignable/web/` and `src/joignable/channels/` (that folder
+may not exist yet; it is covered as soon as it does) and fails on:
+
+- an import of the engine's internals: `joignable.core.routing.engine`,
+  `.state`, `.matching`, `.runtime`, or of `joignable.service.runner`;
+- an attribute access `runner.engine` / `<x>.runner.engine`.
+
+For instance `from joignable.core.routing.runtime import Agent` or
+`services.runner.engine.agents` in a router is reported (see
+`test_a_violation_is_caught`). Exempt: `web/app.py` and `web/state.py`, the
+wiring that builds the runner (it must import it and the engine's settings),
+and the `ALLOWED` reads listed below, each with its reason.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "joignable"
+LAYERS = ("web", "channels")
+WIRING = {"web/app.py", "web/state.py"}  # they build the runner and the services
+FORBIDDEN_MODULES = (
+    "joignable.core.routing.engine",
+    "joignable.core.routing.state",
+    "joignable.core.routing.matching",
+    "joignable.core.routing.runtime",
+    "joignable.service.runner",
+)
+#: (file, function) pairs allowed to reach `runner.engine`, with why.
+ALLOWED = {
+    # admission is a write path: the queue a contact enters is chosen by the
+    # writer's live queues (helper "usecases" moves it into a service use case)
+    ("web/routers/contacts.py", "_route"),
+}
+
+
+def _files() -> list[Path]:
+    out: list[Path] = []
+    for layer in LAYERS:
+        folder = SRC / layer
+        if folder.is_dir():
+            out.extend(sorted(folder.rglob("*.py")))
+    return out
+
+
+def _forbidden_module(name: str) -> bool:
+    return any(name == m or name.startswith(m + ".") for m in FORBIDDEN_MODULES)
+
+
+def violations(source: str, where: str) -> list[str]:
+    """The layer violations in `source` (a module at `where`, relative to
+    `src/joignable`), as readable lines."""
+    tree = ast.parse(source)
+    found: list[str] = []
+    functions: dict[ast.AST, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for inner in ast.walk(node):
+                functions.setdefault(inner, node.name)  # outermost function wins
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if _forbidden_module(alias.name):
+                    found.append(f"{where}:{node.lineno}: imports {alias.name}")
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if _forbidden_module(node.module):
+                found.append(f"{where}:{node.lineno}: imports from {node.module}")
+                continue
+            for alias in node.names:
+                if _forbidden_module(f"{node.module}.{alias.name}"):
+                    found.append(f"{where}:{node.lineno}: imports {node.module}.{alias.name}")
+        elif isinstance(node, ast.Attribute) and node.attr == "engine":
+            owner = node.value
+            is_runner = (isinstance(owner, ast.Name) and owner.id == "runner") or (
+                isinstance(owner, ast.Attribute) and owner.attr == "runner"
+            )
+            if is_runner and (where, functions.get(node, "")) not in ALLOWED:
+                found.append(f"{where}:{node.lineno}: reads runner.engine")
+    return found
+
+
+def test_the_layers_are_scanned() -> None:
+    assert (SRC / "web" / "routers").is_dir()
+    assert any(p.parts[-2] == "routers" for p in _files())
+
+
+@pytest.mark.parametrize("path", _files(), ids=lambda p: str(p.relative_to(SRC)))
+def test_no_engine_internals_in_readers(path: Path) -> None:
+    where = str(path.relative_to(SRC))
+    if where in WIRING:
+        return
+    assert violations(path.read_text(), where) == []
+
+
+def test_a_violation_is_caught() -> None:
+    bad = (
+        "from joignable.core.routing.runtime import Agent\n"
+        "import joignable.service.runner\n"
+        "from joignable.core.routing import matching\n"
+        "def page(services):\n"
+        "    return services.runner.engine.agents\n"
+        "def other(runner):\n"
+        "    return runner.engine\n"
+    )
+    found = violations(bad, "web/routers/page.py")
+    assert len(found) == 5, found
+    ok = "from joignable.service.readside import ReadSide\ndef f(s):\n    return s.log.engine\n"
+    assert violations(ok, "web/routers/page.py") == []
+    assert (
+        violations("def _route(s):\n    return s.runner.engine\n", "web/routers/contacts.py") == []
+    )
