@@ -123,6 +123,7 @@ def test_serve_refuses_a_bad_alert_with_its_line_and_no_traceback(tmp_path: Path
     assert "Traceback" not in result.output
 
 
+@pytest.mark.slow
 def test_a_stored_rule_that_no_longer_validates_is_left_out(tmp_path: Path) -> None:
     """The API used to store any alert rule; such a document must not stop the
     server nor lose the center (queues, agents) at a restart without a file."""

@@ -137,6 +137,7 @@ def throttles(client: httpx.Client) -> list[dict[str, Any]]:
     return list(ok(client.get("/api/live"))["throttles"]["list"])
 
 
+@pytest.mark.slow
 def test_a_new_threshold_makes_the_rule_fire_then_not(server: Server) -> None:
     root = server.client("root")
     create(root, 3, "chat")  # nobody logged in: 3 wait, under the threshold of 5
@@ -232,6 +233,7 @@ def channels_on_the_tower(client: httpx.Client) -> list[str]:
     return list(json.loads(match.group(1)))
 
 
+@pytest.mark.slow
 def test_a_restart_without_a_file_keeps_alerts_throttle_and_tower(
     url: str, center: Path, clock: ManualClock
 ) -> None:

@@ -28,6 +28,7 @@ FAST = (
 )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_demo_agents_answer_transfer_and_wrap_up(tmp_path: Path) -> None:
     async def main() -> list[ev.Event]:
         with EventLog.open(str(tmp_path / "demo.db")) as log:

@@ -65,6 +65,7 @@ def seqs(log: EventLog, **kwargs: Any) -> list[int]:
 # -- round trip, batches, ordering ------------------------------------------------
 
 
+@pytest.mark.slow
 def test_append_then_read_returns_the_same_events(log: EventLog) -> None:
     written = [
         StoredEvent(1, 1_700_000_000.123456, "ContactQueued", {"contact_id": "c1", "n": 1}),

@@ -125,6 +125,7 @@ def log_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("postgres_database_url"))
 
 
+@pytest.mark.slow
 def test_live_figures_equal_the_ones_recomputed_from_the_log(log_url: str) -> None:
     live, offline, _ = asyncio.run(morning(log_url, seed=11))
     assert live == offline

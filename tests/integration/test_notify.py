@@ -120,6 +120,7 @@ def test_webhook_is_signed_retried_with_back_off_and_recorded(history: AlertHist
     }  # fmt: skip
 
 
+@pytest.mark.slow
 def test_permanent_refusal_is_not_retried_and_unreachable_gives_up(history: AlertHistory) -> None:
     raised, _ = alert_events()
     receiver = Receiver([400])

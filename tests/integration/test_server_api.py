@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.integration.conftest import Server
 
@@ -45,6 +46,7 @@ def test_contacts_wait_in_order_and_idempotent_creation(server: Server) -> None:
     assert ok(root.get(f"/api/contacts/{first['id']}"))["customer"] == "+33611111111"
 
 
+@pytest.mark.slow
 def test_agent_flow_from_login_to_wrap_up_records_who_did_what(server: Server) -> None:
     root, agent = server.client("root"), server.client("p01")
     contact = new_contact(root)
@@ -80,6 +82,7 @@ def test_agent_flow_from_login_to_wrap_up_records_who_did_what(server: Server) -
     assert other.status_code == 403 and "themselves" in other.json()["detail"]
 
 
+@pytest.mark.slow
 def test_reject_and_transfer(server: Server) -> None:
     root, sup = server.client("root"), server.client("sup")
     c = new_contact(root)["id"]
@@ -96,6 +99,7 @@ def test_reject_and_transfer(server: Server) -> None:
     assert bad.status_code == 422
 
 
+@pytest.mark.slow
 def test_supervisor_actions(server: Server) -> None:
     root, sup = server.client("root"), server.client("sup")
     a, b = new_contact(root)["id"], new_contact(root)["id"]
@@ -135,6 +139,7 @@ def test_supervisor_actions(server: Server) -> None:
     assert ok(root.get(f"/api/contacts/{a}"))["end_reason"] == "cancelled"
 
 
+@pytest.mark.slow
 def test_scoped_supervisors_see_and_act_only_on_their_part(server: Server) -> None:
     acme, paris = server.client("acme-sup"), server.client("paris-sup")
     assert {a["outsourcer"] for a in ok(acme.get("/api/agents"))} == {"acme"}
@@ -155,6 +160,7 @@ def test_scoped_supervisors_see_and_act_only_on_their_part(server: Server) -> No
     assert [q["id"] for q in scoped_config["queues"]] == ["email"]
 
 
+@pytest.mark.slow
 def test_errors_are_clean_4xx_naming_the_problem(server: Server) -> None:
     root = server.client("root")
     missing = root.post("/api/contacts", json={"channel": "voice", "queue": "nope"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from joignable.cli import app
@@ -12,6 +13,7 @@ from joignable.store.accounts import Accounts
 from joignable.web.auth import verify_password
 
 
+@pytest.mark.slow
 def test_user_add_list_and_password(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'u.db'}"
     run = CliRunner().invoke

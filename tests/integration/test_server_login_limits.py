@@ -17,6 +17,7 @@ from joignable.web.auth import LOCKOUT_SECONDS, MAX_FAILURES, Auth, TooManyAttem
 from .conftest import PASSWORD, Server
 
 
+@pytest.mark.slow
 def test_api_answers_429_after_too_many_wrong_passwords(sqlite_server: Server) -> None:
     with httpx.Client(base_url=sqlite_server.url) as client:
         for _ in range(MAX_FAILURES):
@@ -39,6 +40,7 @@ def test_api_answers_429_after_too_many_wrong_passwords(sqlite_server: Server) -
         assert r.status_code == 429 and "Too many failed sign-ins" in r.text
 
 
+@pytest.mark.slow
 def test_the_lock_lifts_after_a_minute_and_success_resets_the_count(tmp_path: Path) -> None:
     clock = ManualClock(1_760_000_000.0)
     with EventLog.open(str(tmp_path / "accounts.db")) as log:

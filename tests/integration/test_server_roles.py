@@ -132,6 +132,7 @@ def _routes(server: Server) -> list[tuple[Any, str]]:
     return sorted(out, key=lambda rm: ((rm[1], rm[0].path) in REVOKING, rm[0].path, rm[1]))
 
 
+@pytest.mark.slow
 def test_route_by_role_matrix(sqlite_server: Server) -> None:
     server = sqlite_server
     values = _setup_ids(server)
@@ -174,6 +175,7 @@ def _ws_verdict(server: Server, user: str | None, path: str) -> str:
         return "refused"
 
 
+@pytest.mark.slow
 def test_websocket_routes_by_role(sqlite_server: Server) -> None:
     server = sqlite_server
     values = _setup_ids(server)

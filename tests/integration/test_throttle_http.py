@@ -138,6 +138,7 @@ def wait_for(predicate: Any, timeout: float = 10.0) -> Any:
     raise AssertionError("timed out")
 
 
+@pytest.mark.slow
 def test_abandons_at_the_site_lower_the_share_durably(
     server_db_url: str, center: Path, clock: ManualClock
 ) -> None:
@@ -206,6 +207,7 @@ def test_a_throttle_without_its_site_queue_is_refused_with_file_and_line(
     assert "'voice@lyon'" in str(problem) and "not configured" in str(problem)
 
 
+@pytest.mark.slow
 def test_a_cut_is_told_to_the_configured_webhook(
     tmp_path: Path, center: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from joignable.service.clock import ManualClock
 from tests.integration.conftest import CENTER_YAML
 from tests.integration.test_tower_scope import add_user, feed, next_message, ok, start
@@ -25,6 +27,7 @@ def counts(**n: int) -> dict[str, int]:
     return {state: n.get(state, 0) for state in STATES}
 
 
+@pytest.mark.slow
 def test_every_row_counts_its_agents_by_state(tmp_path: Path) -> None:
     server = start(tmp_path, CENTER_YAML.read_text(encoding="utf-8"), ManualClock(1.76e9))
     root = server.client("root")
@@ -111,6 +114,7 @@ agents:
 """
 
 
+@pytest.mark.slow
 def test_sites_and_outsourcers_a_queue_names_are_rows_from_the_start(tmp_path: Path) -> None:
     """No agent works at nice or for beta and no contact came yet: queue south
     names them, so the tower lists them (with no agent), for whoever may see them."""
@@ -136,6 +140,7 @@ def test_sites_and_outsourcers_a_queue_names_are_rows_from_the_start(tmp_path: P
         server.stop()
 
 
+@pytest.mark.slow
 def test_each_queue_lists_its_longest_waiting_contacts(tmp_path: Path) -> None:
     """41 calls wait in voice, then one in south: the tower lists voice's 20
     oldest and south's one (not only the 40 oldest of the center)."""

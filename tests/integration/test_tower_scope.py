@@ -158,6 +158,7 @@ def check_part(server: Server, user: str, message: dict[str, Any], sites: set[st
         ), alert
 
 
+@pytest.mark.slow
 def test_a_site_supervisors_tower_shows_only_their_sites_part(center: Server) -> None:
     with feed(center, "sup") as everyone, feed(center, "paris-sup") as paris:
         whole = next_message(everyone, all_alerts_raised)
@@ -182,6 +183,7 @@ def test_a_site_supervisors_tower_shows_only_their_sites_part(center: Server) ->
     assert all(a["site"] == "paris" for a in mine["agents"]["list"])
 
 
+@pytest.mark.slow
 def test_an_outsourcer_supervisors_tower_shows_only_their_part(center: Server) -> None:
     with feed(center, "sup") as everyone, feed(center, "acme-sup") as acme:
         whole = next_message(everyone, all_alerts_raised)
@@ -196,6 +198,7 @@ def test_an_outsourcer_supervisors_tower_shows_only_their_part(center: Server) -
     assert {a["outsourcer"] for a in mine["agents"]["list"]} == {"acme"}
 
 
+@pytest.mark.slow
 def test_a_lyon_supervisor_sees_lyons_queue_and_its_throttle(center: Server) -> None:
     with feed(center, "sup") as everyone, feed(center, "lyon-sup") as lyon:
         whole = next_message(everyone, all_alerts_raised)
@@ -209,6 +212,7 @@ def test_a_lyon_supervisor_sees_lyons_queue_and_its_throttle(center: Server) -> 
     assert sliding["channel"]["voice"]["waiting"] == both
 
 
+@pytest.mark.slow
 def test_the_alert_routes_are_scoped(center: Server) -> None:
     with feed(center, "sup") as everyone:
         next_message(everyone, all_alerts_raised)
@@ -272,6 +276,7 @@ def big_center(agents: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.slow
 def test_a_big_center_counts_every_agent_and_finds_any(tmp_path: Path) -> None:
     server = start(tmp_path, big_center(2000), ManualClock(1_760_000_000.0))
     try:
@@ -318,6 +323,7 @@ def test_a_big_center_counts_every_agent_and_finds_any(tmp_path: Path) -> None:
         server.stop()
 
 
+@pytest.mark.slow
 def test_a_tower_client_may_send_anything(center: Server) -> None:
     """Messages that are no agent filter are ignored; the feed goes on."""
     with feed(center, "sup") as ws:

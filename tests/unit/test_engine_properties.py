@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import itertools
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -159,6 +160,7 @@ def run(engine: Engine, command: cmd.Command, now: float) -> list:
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data(), st.integers(5, 80))
 def test_random_sequences_keep_every_invariant(data: st.DataObject, length: int) -> None:

@@ -140,6 +140,7 @@ def test_unknown_dimension_is_refused() -> None:
         KpiBook().figures(0, by="planet")
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(st.data(), st.integers(5, 60))
 def test_figures_stay_within_their_bounds(data: st.DataObject, length: int) -> None:

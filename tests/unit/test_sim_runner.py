@@ -103,6 +103,7 @@ def test_moved_agents_take_voice_then_come_back() -> None:
     assert "chat" in seen[2][1] and seen[2][0] >= 10 * 3600 + 30 * 60
 
 
+@pytest.mark.slow
 def test_playbook_beats_the_plain_crisis() -> None:
     crisis = load_scenario(ROOT / "examples" / "crisis-outage.yaml")
     playbook = load_scenario(ROOT / "examples" / "crisis-playbook.yaml")
