@@ -8,6 +8,7 @@ test process) instead of maintaining a second set of counters.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 from fastapi import APIRouter, Depends, Request
@@ -81,13 +82,23 @@ async def healthz(request: Request) -> JSONResponse:
     services: Services | None = request.app.state.services
     if services is None or not services.runner.running:
         return JSONResponse({"status": "starting"}, status_code=503)
-    if services.runner.degraded:
+    if services.runner.degraded or not await _store_answers(services):
         return JSONResponse(
             {"status": "degraded", "seq": services.read.seq},
             status_code=503,
             headers={"Retry-After": "2"},
         )
     return JSONResponse({"status": "ok", "seq": services.read.seq})
+
+
+async def _store_answers(services: Services) -> bool:
+    """Whether the event log answers a cheap query now: a request can fail
+    on the database before the writer ever sees it (an idempotency key)."""
+    try:
+        await asyncio.to_thread(services.log.last_seq)
+    except Exception:
+        return False
+    return True
 
 
 @router.get("/metrics", dependencies=[Depends(allow_anonymous)], response_class=PlainTextResponse)
