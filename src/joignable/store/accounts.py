@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +31,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from joignable.store.eventlog import StoreError
 from joignable.store.schema import metadata
 
 users = Table(
@@ -141,6 +145,18 @@ class Accounts:
         self.engine = engine
         self.tenant = tenant
 
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        """A write transaction; the database gone away is a `StoreError`."""
+        with _unavailable(), self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        """A read connection; the database gone away is a `StoreError`."""
+        with _unavailable(), self.engine.connect() as conn:
+            yield conn
+
     # -- users -----------------------------------------------------------------
 
     def add_user(
@@ -165,7 +181,7 @@ class Accounts:
             "created_at": now,
         }
         try:
-            with self.engine.begin() as conn:
+            with self._begin() as conn:
                 conn.execute(users.insert(), row)
         except IntegrityError:
             raise UserExists(f"user {name!r} already exists") from None
@@ -175,19 +191,19 @@ class Accounts:
 
     def set_password(self, name: str, password_hash: str) -> bool:
         """Replace a user's password hash; False if there is no such user."""
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             result = conn.execute(
                 update(users).where(users.c.name == name).values(password_hash=password_hash)
             )
         return bool(result.rowcount)
 
     def get_user(self, name: str) -> UserRecord | None:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(select(users).where(users.c.name == name)).first()
         return _user(row) if row is not None else None
 
     def list_users(self) -> list[UserRecord]:
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(select(users).order_by(users.c.name)).all()
         return [_user(r) for r in rows]
 
@@ -198,7 +214,7 @@ class Accounts:
 
     def add_token(self, token_hash: str, user: str, kind: str, *, now: float, ttl: float) -> None:
         """Store a token (by its hash) valid for `ttl` seconds from `now`."""
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             conn.execute(
                 api_tokens.insert(),
                 {
@@ -221,17 +237,17 @@ class Accounts:
                 api_tokens.c.expires_at > now,
             )
         )
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(query).first()
         return (_user(row), float(row.expires_at)) if row is not None else None
 
     def delete_token(self, token_hash: str) -> None:
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             conn.execute(delete(api_tokens).where(api_tokens.c.token_hash == token_hash))
 
     def purge_tokens(self, now: float) -> int:
         """Delete expired tokens; return how many."""
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             result = conn.execute(delete(api_tokens).where(api_tokens.c.expires_at <= now))
         return int(result.rowcount or 0)
 
@@ -239,7 +255,7 @@ class Accounts:
 
     def get_key(self, key: str) -> IdempotencyRecord | None:
         t = idempotency_keys.c
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(
                 select(t.key, t.contact_id, t.fingerprint, t.done).where(
                     t.tenant == self.tenant, t.key == key
@@ -263,7 +279,7 @@ class Accounts:
             "done": False,
         }
         try:
-            with self.engine.begin() as conn:
+            with self._begin() as conn:
                 conn.execute(idempotency_keys.insert(), row)
         except IntegrityError:
             existing = self.get_key(key)
@@ -274,7 +290,7 @@ class Accounts:
 
     def mark_key_done(self, key: str) -> None:
         t = idempotency_keys.c
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             conn.execute(
                 update(idempotency_keys)
                 .where(t.tenant == self.tenant, t.key == key)
@@ -286,7 +302,7 @@ class Accounts:
     def load_config(self) -> StoredConfig | None:
         """The configuration last applied to this tenant, or None."""
         t = center_config.c
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             row = conn.execute(select(center_config).where(t.tenant == self.tenant)).first()
         if row is None:
             return None
@@ -296,7 +312,7 @@ class Accounts:
         """Replace the stored configuration of this tenant."""
         text = json.dumps(document, sort_keys=True, separators=(",", ":"))
         t = center_config.c
-        with self.engine.begin() as conn:
+        with self._begin() as conn:
             done = conn.execute(
                 update(center_config)
                 .where(t.tenant == self.tenant)
@@ -313,16 +329,30 @@ class Accounts:
     def secret(self, name: str) -> str:
         """The secret called `name`, generated (32 random bytes) and stored at first use."""
         query = select(server_secrets.c.value).where(server_secrets.c.name == name)
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             value = conn.execute(query).scalar_one_or_none()
         if value is not None:
             return str(value)
         try:
-            with self.engine.begin() as conn:
+            with self._begin() as conn:
                 conn.execute(
                     server_secrets.insert(), {"name": name, "value": secrets.token_urlsafe(32)}
                 )
         except IntegrityError:
             pass  # another process made it first
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return str(conn.execute(query).scalar_one())
+
+
+@contextmanager
+def _unavailable() -> Iterator[None]:
+    """Any database failure but a constraint (which callers turn into their own
+    answer: a taken name, a claimed key) becomes a `StoreError`, which the
+    server answers 503 with Retry-After like an event log that does not answer."""
+    try:
+        yield
+    except IntegrityError:
+        raise
+    except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc
+        raise StoreError(f"the database does not answer: {cause}") from exc

@@ -29,29 +29,25 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import ModuleType
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.exc import OperationalError
 
 import joignable
-from joignable.core.commands import CommandRejected
 from joignable.core.routing.engine import EngineSettings
-from joignable.core.routing.lifecycle import InvalidTransition
 from joignable.service.clock import SystemClock
-from joignable.service.config import CenterConfig, ConfigError, from_store, load
+from joignable.service.config import CenterConfig, from_store, load
 from joignable.service.configurator import Configurator
 from joignable.service.contacts import ContactIndex
 from joignable.service.heap import HeapKeeper
 from joignable.service.readside import ReadSide
-from joignable.service.runner import CenterRunner, RunnerUnavailable
-from joignable.store import EventLog, StoreError
+from joignable.service.runner import CenterRunner
+from joignable.store import EventLog
 from joignable.store.accounts import Accounts
-from joignable.web.auth import Auth, LoginRequired, User, require_role
+from joignable.web.auth import Auth, User, require_role
+from joignable.web.errors import install_error_handlers
 from joignable.web.headers import SecurityHeaders
 from joignable.web.limits import BodyLimit
 from joignable.web.routers import docs
@@ -152,7 +148,7 @@ def create_app(settings: Settings) -> FastAPI:
             app.include_router(router)
     if not any(r.path == "/" for r in flat_routes(app)):
         app.add_api_route("/", _home, methods=["GET"], include_in_schema=False)
-    _install_error_handlers(app)
+    install_error_handlers(app)
     app.add_middleware(BodyLimit, default=settings.max_body, config=settings.max_config_body)
     app.add_middleware(SecurityHeaders)
     return app
@@ -234,60 +230,3 @@ async def _home(
     templates: Jinja2Templates = request.app.state.templates
     csrf = request.cookies.get("joignable_csrf", "")
     return templates.TemplateResponse(request, "signed_in.html", {"user": user, "csrf_token": csrf})
-
-
-RETRY_AFTER_S = "2"  # seconds a client waits after a 503 (the store probe backs off to 5 s)
-
-
-def _error(status: int, detail: Any) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=status)
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    async def rejected(_: Request, exc: Exception) -> Response:
-        return _error(409, str(exc))
-
-    async def unavailable(_: Request, exc: Exception) -> Response:
-        log.warning("service unavailable: %s", exc)
-        response = _error(503, "the center is temporarily unavailable; retry")
-        response.headers["Retry-After"] = RETRY_AFTER_S
-        return response
-
-    async def bad_config(_: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ConfigError)
-        problems = [{"loc": list(p.loc), "msg": p.message} for p in exc.problems]
-        return _error(422, problems)
-
-    async def invalid_request(_: Request, exc: Exception) -> Response:
-        # The field and the problem, never the input: FastAPI's default echoes
-        # `input` (a 100 MB body would come back) and `ctx` may not encode.
-        assert isinstance(exc, RequestValidationError)
-        problems = [
-            {
-                "loc": list(e.get("loc", ())),
-                "msg": str(e.get("msg", "")),
-                "type": str(e.get("type", "")),
-            }
-            for e in exc.errors()
-        ]
-        return _error(422, problems)
-
-    async def login_required(_: Request, exc: Exception) -> Response:
-        assert isinstance(exc, LoginRequired)
-        return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
-
-    async def internal(request: Request, exc: Exception) -> Response:
-        log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
-        return _error(500, "internal server error")
-
-    app.add_exception_handler(CommandRejected, rejected)
-    app.add_exception_handler(InvalidTransition, rejected)
-    app.add_exception_handler(RunnerUnavailable, unavailable)
-    app.add_exception_handler(StoreError, unavailable)
-    # The database gone away under a store module that does not wrap its
-    # errors (accounts, idempotency keys, alerts): the same 503, not a 500.
-    app.add_exception_handler(OperationalError, unavailable)
-    app.add_exception_handler(ConfigError, bad_config)
-    app.add_exception_handler(RequestValidationError, invalid_request)
-    app.add_exception_handler(LoginRequired, login_required)
-    app.add_exception_handler(Exception, internal)

@@ -18,6 +18,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from joignable.web.auth import allow_anonymous
+from joignable.web.errors import RETRY_AFTER_S
 from joignable.web.state import Services
 
 router = APIRouter(tags=["ops"])
@@ -86,7 +87,7 @@ async def healthz(request: Request) -> JSONResponse:
         return JSONResponse(
             {"status": "degraded", "seq": services.read.seq},
             status_code=503,
-            headers={"Retry-After": "2"},
+            headers={"Retry-After": RETRY_AFTER_S},
         )
     return JSONResponse({"status": "ok", "seq": services.read.seq})
 
