@@ -14,15 +14,15 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from joignable.store import EventLog
 from tests.conftest import _as_postgres, _free_port, _postgres_bindir, _run_pg
 from tests.integration.conftest import add_users, start_server
+from tests.integration.poster import Poster
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -81,44 +81,6 @@ def cluster() -> Iterator[Cluster]:
             timeout=120,
         )
         shutil.rmtree(folder, ignore_errors=True)
-
-
-@dataclass
-class Poster:
-    """Posts arrivals one after the other, each retried with its key until 201."""
-
-    client: httpx.Client
-    stop: threading.Event = field(default_factory=threading.Event)
-    acknowledged: list[str] = field(default_factory=list)
-    refused: int = 0
-    retry_after: set[str] = field(default_factory=set)
-    other: list[str] = field(default_factory=list)
-
-    def run(self) -> None:
-        i = 0
-        while not self.stop.is_set():
-            key = f"outage-{i}"
-            body = {"channel": "chat", "queue": "chat", "customer": f"web-{i}"}
-            while True:
-                try:
-                    r = self.client.post(
-                        "/api/contacts", json=body, headers={"Idempotency-Key": key}
-                    )
-                except httpx.HTTPError as exc:
-                    self.other.append(repr(exc))
-                    time.sleep(0.05)
-                    continue
-                if r.status_code == 201:
-                    self.acknowledged.append(r.json()["id"])
-                    break
-                if r.status_code == 503:
-                    self.refused += 1
-                    self.retry_after.add(r.headers.get("Retry-After", ""))
-                    time.sleep(0.05)  # shorter than Retry-After: the test wants figures
-                    continue
-                self.other.append(f"{r.status_code} {r.text[:200]}")
-                return
-            i += 1
 
 
 def test_postgres_stopped_mid_stream_loses_nothing_and_resumes(cluster: Cluster) -> None:

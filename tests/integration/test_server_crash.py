@@ -109,7 +109,11 @@ def test_sigkill_under_load_then_restart(tmp_path: Path, crash_db: str) -> None:
         threads = [threading.Thread(target=load, args=(n,)) for n in range(THREADS)]
         for t in threads:
             t.start()
-        time.sleep(1.5)
+        # kill under load once enough are acknowledged (a count, not a time
+        # window: a loaded machine acknowledges fewer per second)
+        deadline = time.monotonic() + 60
+        while sum(len(a) for a in acked) < 60 and time.monotonic() < deadline:
+            time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
         stop.set()

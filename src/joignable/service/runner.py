@@ -32,7 +32,7 @@ from joignable.core.routing.engine import Engine, EngineSettings
 from joignable.core.routing.lifecycle import InvalidTransition
 from joignable.journal import from_stored, to_stored
 from joignable.service.clock import Clock, SystemClock
-from joignable.store import EventLog
+from joignable.store import EventLog, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -299,7 +299,10 @@ class CenterRunner:
                 await asyncio.to_thread(self.log.append, to_stored(batch))
             except Exception as exc:
                 self._failures += 1
-                log.exception("appending %d events failed; rebuilding from the log", len(batch))
+                if isinstance(exc, StoreError):  # the database's own words say it all
+                    log.error("appending %d events failed (%s); rebuilding", len(batch), exc)
+                else:
+                    log.exception("appending %d events failed; rebuilding from the log", len(batch))
                 await self._recover()
                 failure = RunnerUnavailable(f"the store failed: {exc}")
                 outcomes = [(item, failure) for item, _ in outcomes]
@@ -335,8 +338,16 @@ class CenterRunner:
             await asyncio.to_thread(self.log.last_seq)
             self._reset_read_models()
             await asyncio.to_thread(self._replay)
-        except Exception:
-            log.exception("rebuilding from the log failed; refusing commands until it can be read")
+        except Exception as exc:
+            if isinstance(exc, StoreError):
+                log.error(
+                    "rebuilding from the log failed (%s); refusing commands until it can be read",
+                    exc,
+                )
+            else:
+                log.exception(
+                    "rebuilding from the log failed; refusing commands until it can be read"
+                )
             self._degraded = True
             if self._probe is None or self._probe.done():
                 self._probe = asyncio.create_task(self._probe_store(), name="joignable-probe")
