@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from joignable.schema.problem import Problem
+from joignable.schema.queue import overflow_cycles
 from joignable.service.config import ConfigError
 from joignable.service.config import parse as parse_center
 from joignable.sim.loader import ScenarioError, parse_scenario
@@ -197,3 +198,43 @@ def test_plain_data_problems_have_no_file_or_line() -> None:
     assert [str(p) for p in info.value.problems] == [
         "queus: unknown key 'queus'; did you mean 'queues'?"
     ]
+
+
+def test_an_overflow_circle_is_refused_in_both_documents() -> None:
+    center = CENTER.replace(
+        "    channels: [voice]\n",
+        "    channels: [voice]\n    overflow_to: voice2\n"
+        "  - id: voice2\n    channels: [voice]\n    overflow_to: voice3\n"
+        "  - id: voice3\n    channels: [voice]\n    overflow_to: voice\n",
+        1,
+    )
+    (problem,) = center_problems(center)
+    assert (problem.field, problem.line) == ("queues[0].overflow_to", 6)
+    assert problem.message.startswith(
+        "overflows go round in a circle (voice → voice2 → voice3 → voice)"
+    )
+    scenario = SCENARIO.replace(
+        "    skills: {billing: 1}\n",
+        "    skills: {billing: 1}\n    overflow_to: spare\n"
+        "  spare:\n    channels: [voice]\n    skills: {billing: 1}\n    overflow_to: billing\n",
+        1,
+    )
+    (found,) = scenario_problems(scenario)
+    assert found.field == "queues.billing.overflow_to"
+    assert "billing → spare → billing" in found.message
+
+
+@pytest.mark.parametrize(
+    ("targets", "expected"),
+    [
+        ({"a": "b", "b": None}, {}),
+        ({"a": "b", "b": "a"}, {"a": ["a", "b", "a"]}),
+        ({"x": "a", "a": "b", "b": "a"}, {"a": ["a", "b", "a"]}),  # x leads into it
+        ({"b": "c", "a": "b", "c": "b"}, {"b": ["b", "c", "b"]}),
+        ({"a": "a"}, {}),  # itself: check_queue's own message
+        ({"a": "gone"}, {}),  # unknown: check_queue's own message
+        ({"a": "b", "b": "a", "c": "d", "d": "c"}, {"a": ["a", "b", "a"], "c": ["c", "d", "c"]}),
+    ],
+)
+def test_overflow_cycles(targets: dict[str, str | None], expected: dict[str, list[str]]) -> None:
+    assert overflow_cycles(targets) == expected

@@ -6,7 +6,7 @@ import pytest
 
 from joignable.schema.problem import Problem, SchemaError
 from joignable.schema.suggest import unknown_key
-from joignable.schema.yaml_source import parse
+from joignable.schema.yaml_source import decode, parse
 
 
 def _fail(text: str) -> Problem:
@@ -55,3 +55,51 @@ def test_unknown_key_suggests_the_close_one() -> None:
         "unknown key 'chanels'; did you mean 'channels'?"
     )
     assert unknown_key("zzz", ["channels"]) == "unknown key 'zzz'"
+
+
+# Hostile files (issue 18): each gets `FILE:LINE: message`, at once, never a traceback.
+
+
+def test_a_python_tag_is_refused() -> None:
+    p = _fail("queues: !!python/object:os.system\n  a: 1\n")
+    assert p.line == 1 and "python/object" in p.message
+
+
+def test_a_control_character_names_its_line() -> None:
+    p = _fail('center:\n  name: "x\x01"\n')
+    assert str(p) == (
+        "center.yaml:2: (document): invalid YAML: character U+0001 is not allowed"
+        " (write it escaped in quotes)"
+    )
+
+
+@pytest.mark.parametrize("text", ["a: &x\n  b: *x\n", "a: &x [1, *x]\n"])
+def test_a_recursive_anchor_is_refused_at_once(text: str) -> None:
+    p = _fail(text)
+    assert p.line == 1 and "recursive anchor" in p.message
+
+
+def test_aliases_that_expand_past_the_bound_are_refused() -> None:
+    text = "a: &l0 [" + ", ".join(["x"] * 10) + "]\n"
+    for i in range(1, 7):  # 10**7 values once expanded
+        text += f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]\n"
+    p = _fail(text)
+    assert "aliases expand the document past 200,000 values" in p.message
+
+
+def test_aliases_within_the_bound_are_read() -> None:
+    source = parse("base: &b {name: x}\nfirst: *b\nsecond: *b\n", "center.yaml")
+    assert source.data["second"] == {"name": "x"}
+
+
+def test_bytes_that_are_not_utf8_name_their_line() -> None:
+    with pytest.raises(SchemaError) as exc:
+        decode("center:\n  name: caf\xe9\n".encode("latin-1"), "center.yaml")
+    assert [str(p) for p in exc.value.problems] == [
+        "center.yaml:2: (document): not UTF-8 text (byte 0xe9)"
+    ]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-8-sig"])
+def test_a_byte_order_mark_gives_the_encoding(encoding: str) -> None:
+    assert decode("center:\n  name: café\n".encode(encoding), "c.yaml") == "center:\n  name: café\n"

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,7 +17,7 @@ from joignable.core.model import Channel, OverflowAction, QueueSpec, RoutingStep
 from joignable.schema.fields import Level, unknown
 from joignable.schema.problem import Loc
 
-__all__ = ["QueueRules", "Seconds", "StepRules", "check_queue"]
+__all__ = ["QueueRules", "Seconds", "StepRules", "check_queue", "circle_message", "overflow_cycles"]
 
 #: A duration in seconds, up to a week.
 Seconds = Annotated[float, Field(ge=0, le=7 * 86400)]
@@ -116,3 +117,39 @@ def check_queue(
     if afters[0] != 0 or afters != sorted(afters):
         out.append(((*loc, "steps"), "steps must start at 0 s and widen in time"))
     return out
+
+
+def overflow_cycles(overflow_to: Mapping[str, str | None]) -> dict[str, list[str]]:
+    """The circles of overflows among queues (queue → the queue its contacts
+    overflow to): a contact would move round one of them forever. Each circle
+    of two or more queues once, keyed by its first queue in `overflow_to`'s
+    order, as the path that comes back to it (``["chat", "chat2", "chat"]``);
+    a queue overflowing to itself is `check_queue`'s problem."""
+    found: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for start in overflow_to:
+        path: list[str] = []
+        at: str | None = start
+        while at is not None and at in overflow_to and at not in seen and at not in path:
+            path.append(at)
+            at = overflow_to[at]
+        if at is not None and at in path and len(path) - path.index(at) > 1:
+            circle = path[path.index(at) :]
+            found[min(circle, key=list(overflow_to).index)] = [*circle, circle[0]]
+        seen.update(path)
+    return {q: _rotate(c, q) for q, c in found.items()}
+
+
+def _rotate(circle: list[str], first: str) -> list[str]:
+    ring = circle[:-1]
+    i = ring.index(first)
+    ring = ring[i:] + ring[:i]
+    return [*ring, first]
+
+
+def circle_message(circle: list[str]) -> str:
+    """The problem of an overflow circle, for the queue it starts from."""
+    return (
+        f"overflows go round in a circle ({' → '.join(circle)}): a contact would move "
+        "between these queues forever; end the chain at a queue without overflow_to"
+    )

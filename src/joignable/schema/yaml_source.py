@@ -1,8 +1,10 @@
 # Why: both documents are read the same safe way, keeping the line of every key and
 # value so each problem can name it, and refusing what YAML would silently accept
-# (duplicate keys) or explain badly (tabs, a list or scalar as the whole document).
+# (duplicate keys) or explain badly (tabs, a list or scalar as the whole document,
+# bytes that are not text, an alias that contains itself or expands to millions).
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +16,32 @@ _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
+MAX_NODES = 200_000  # a document, its aliases expanded: far above any center or scenario
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def decode(raw: bytes, file: str) -> str:
+    """The text of a document's bytes: UTF-8, or UTF-16/32 with a byte-order mark
+    (which YAML allows). Raises SchemaError naming the line of the first byte
+    that is not text in that encoding."""
+    encoding, body = "utf-8", raw
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            encoding, body = name, raw[len(bom) :]
+            break
+    try:
+        return body.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = body[: exc.start].decode(encoding, errors="replace").count("\n") + 1
+        what = "UTF-8 text" if encoding == "utf-8" else f"{encoding.upper()} text"
+        byte = body[exc.start : exc.start + 1].hex()
+        raise SchemaError([Problem(file, line, (), f"not {what} (byte 0x{byte})")]) from None
 
 
 class _Loader(yaml.SafeLoader):
@@ -102,12 +130,19 @@ def _compose(text: str, file: str) -> tuple[yaml.Node | None, Any]:
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
+            if node is not None:
+                _check_aliases(node, file)
             dup = _duplicate(node, ()) if node is not None else None
             if dup is not None:
                 raise SchemaError([Problem(file, dup[1], dup[0], "duplicate key")])
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        line = text[: max(exc.position, 0)].count("\n") + 1
+        char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else "a byte"
+        message = f"invalid YAML: character {char} is not allowed (write it escaped in quotes)"
+        raise SchemaError([Problem(file, line, (), message)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -159,3 +194,43 @@ def _duplicate(node: yaml.Node, loc: Loc) -> tuple[Loc, int] | None:
             if found is not None:
                 return found
     return None
+
+
+def _check_aliases(root: yaml.Node, file: str) -> None:
+    """Refuse an alias that contains its own anchor (the data would be infinite)
+    and aliases that expand the document past MAX_NODES (a "billion laughs"),
+    before anything walks the data recursively."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if done:
+            on_path.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[key] > MAX_NODES:
+                line = int(node.start_mark.line) + 1
+                message = f"aliases expand the document past {MAX_NODES:,} values"
+                raise SchemaError([Problem(file, line, (), message)])
+            continue
+        if key in sizes:
+            continue
+        on_path.add(key)
+        stack.append((node, True))
+        for child in children:
+            if id(child) in on_path:
+                line = int(child.start_mark.line) + 1
+                message = "the anchor on this line contains an alias of itself (recursive anchor)"
+                raise SchemaError([Problem(file, line, (), message)])
+            if id(child) not in sizes:
+                stack.append((child, False))
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []

@@ -40,7 +40,7 @@ from joignable.core.routing.throttle import ThrottleSettings, settings_from_dict
 from joignable.schema import errors, yaml_source
 from joignable.schema.fields import Id, Level, Limits, Text, TimeZone, unknown
 from joignable.schema.problem import Loc, Problem, SchemaError
-from joignable.schema.queue import QueueRules, check_queue
+from joignable.schema.queue import QueueRules, check_queue, circle_message, overflow_cycles
 from joignable.schema.suggest import unknown_key
 from joignable.service.throttles import variant_queue
 
@@ -218,6 +218,9 @@ def check(config: CenterConfig) -> list[Problem]:
                 ref(("queues", i, "steps", j, "sites", k), x, sites, "site")
             for k, x in enumerate(s.outsourcers):
                 ref(("queues", i, "steps", j, "outsourcers", k), x, outsourcers, "outsourcer")
+    index = {q.id: i for i, q in enumerate(config.queues)}
+    for first, circle in overflow_cycles({q.id: q.overflow_to for q in config.queues}).items():
+        out.append(_at(("queues", index[first], "overflow_to"), circle_message(circle)))
     for i, a in enumerate(config.agents):
         ref(("agents", i, "site"), a.site, sites, "site")
         ref(("agents", i, "team"), a.team, teams, "team")
@@ -430,7 +433,11 @@ def load(path: str | Path) -> CenterConfig:
     """Read and check a YAML configuration file; raises `ConfigError`, or
     `OSError` when the file cannot be read."""
     p = Path(path)
-    return parse(p.read_text(encoding="utf-8"), str(p))
+    try:
+        text = yaml_source.decode(p.read_bytes(), str(p))
+    except SchemaError as exc:
+        raise ConfigError(exc.problems) from None
+    return parse(text, str(p))
 
 
 # --- to the core's specs --------------------------------------------------------

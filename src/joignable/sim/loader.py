@@ -107,8 +107,7 @@ def load_scenario(path: str | Path) -> Scenario:
     except OSError as exc:
         raise _at(str(path), 1, f"cannot read: {exc.strerror}") from None
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise _at(str(path), line, "not UTF-8 text") from None
+        text = yaml_source.decode(raw, str(path))
+    except SchemaError as exc:
+        raise ScenarioError(exc.problems) from None
     return parse_scenario(text, str(path), p.parent)

@@ -23,7 +23,7 @@ from joignable.core.model import (
     QueueSpec,
 )
 from joignable.schema.fields import Id, Level, Limits, TimeZone, unknown
-from joignable.schema.queue import QueueRules, check_queue
+from joignable.schema.queue import QueueRules, check_queue, circle_message, overflow_cycles
 
 from .distributions import Distribution, Empirical, Exponential, Fixed, LogNormal
 
@@ -291,6 +291,8 @@ def check_references(s: Scenario) -> list[Finding]:
     t_open, t_close = seconds_of_day(s.open), seconds_of_day(s.close)
     if t_close <= t_open:
         out.append((("close",), "close must be after open"))
+    for qid, circle in overflow_cycles({k: q.overflow_to for k, q in s.queues.items()}).items():
+        out.append((("queues", qid, "overflow_to"), circle_message(circle)))
     for qid, q in s.queues.items():
         found = check_queue(("queues", qid), qid, q, set(s.queues))
         out += found
