@@ -1,4 +1,4 @@
-"""`joignable user`: create and list the people who may sign in.
+"""`joignable user`: create, list, disable and delete the people who may sign in.
 
 Why a CLI and not only the API: the first admin must exist before anyone can
 sign in, and an operator resets a password from the server's shell.
@@ -111,7 +111,8 @@ def set_password(
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """Replace a user's password."""
+    """Replace a user's password; their tokens and sessions end at once (a
+    running server stops accepting them within 2 s)."""
     from joignable.web.auth import hash_password
 
     if password is None:
@@ -124,7 +125,49 @@ def set_password(
             raise _fail(f"no user {name!r}")
     finally:
         log.close()
-    typer.echo(f"password of {name} changed")
+    typer.echo(f"password of {name} changed; their tokens and sessions ended")
+
+
+@user_app.command("disable")
+def disable(name: Annotated[str, typer.Argument(help="User name.")], db: DbOption = None) -> None:
+    """Stop a user from signing in; their tokens and sessions end at once
+    (a running server stops accepting them within 2 s). `enable` undoes it."""
+    _switch(name, True, db)
+
+
+@user_app.command("enable")
+def enable(name: Annotated[str, typer.Argument(help="User name.")], db: DbOption = None) -> None:
+    """Let a disabled user sign in again (with their password)."""
+    _switch(name, False, db)
+
+
+def _switch(name: str, disabled: bool, db: str | None) -> None:
+    log, accounts = _accounts(db)
+    try:
+        if not accounts.set_disabled(name, disabled):
+            raise _fail(f"no user {name!r}")
+    finally:
+        log.close()
+    typer.echo(f"user {name} {'disabled; tokens and sessions ended' if disabled else 'enabled'}")
+
+
+@user_app.command("delete")
+def delete(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Delete a user with their tokens and sessions (what they did stays in the
+    event log). Prefer `disable` to keep the account for later."""
+    if not yes and not typer.confirm(f"Delete user {name}?"):
+        raise _fail("not deleted")
+    log, accounts = _accounts(db)
+    try:
+        if not accounts.delete_user(name):
+            raise _fail(f"no user {name!r}")
+    finally:
+        log.close()
+    typer.echo(f"user {name} deleted")
 
 
 @user_app.command("list")
@@ -138,4 +181,5 @@ def list_users(db: DbOption = None) -> None:
     for u in users:
         scope = ",".join(u.sites) if u.sites else (u.outsourcer or "-")
         agent = u.agent_id or "-"
-        typer.echo(f"{u.name}\t{u.role}\tscope={scope}\tagent={agent}")
+        state = "\tdisabled" if u.disabled else ""
+        typer.echo(f"{u.name}\t{u.role}\tscope={scope}\tagent={agent}{state}")

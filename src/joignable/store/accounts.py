@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
+    false,
     select,
     update,
 )
@@ -47,6 +48,7 @@ users = Table(
     Column("outsourcer", Text, nullable=False),  # "" = not scoped to an outsourcer
     Column("agent_id", Text, nullable=False),  # the agent an agent user acts as
     Column("created_at", Double, nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default=false()),  # migration 0004
     PrimaryKeyConstraint("name", name="pk_users"),
 )
 
@@ -63,6 +65,7 @@ api_tokens = Table(
         ["user_name"], ["users.name"], name="fk_api_tokens_user", ondelete="CASCADE"
     ),
     Index("ix_api_tokens_user", "user_name"),
+    Index("ix_api_tokens_expires", "expires_at"),
 )
 
 idempotency_keys = Table(
@@ -75,6 +78,7 @@ idempotency_keys = Table(
     Column("created_at", Double, nullable=False),
     Column("done", Boolean, nullable=False),
     PrimaryKeyConstraint("tenant", "key", name="pk_idempotency_keys"),
+    Index("ix_idempotency_keys_created", "tenant", "created_at"),
 )
 
 center_config = Table(
@@ -109,6 +113,7 @@ class UserRecord:
     outsourcer: str
     agent_id: str
     created_at: float
+    disabled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +140,7 @@ def _user(row: Any) -> UserRecord:
         outsourcer=row.outsourcer,
         agent_id=row.agent_id,
         created_at=row.created_at,
+        disabled=bool(row.disabled),
     )
 
 
@@ -190,11 +196,32 @@ class Accounts:
         )
 
     def set_password(self, name: str, password_hash: str) -> bool:
-        """Replace a user's password hash; False if there is no such user."""
+        """Replace a user's password hash and end every token and session of
+        theirs in the same transaction; False if there is no such user."""
         with self._begin() as conn:
             result = conn.execute(
                 update(users).where(users.c.name == name).values(password_hash=password_hash)
             )
+            conn.execute(delete(api_tokens).where(api_tokens.c.user_name == name))
+        return bool(result.rowcount)
+
+    def set_disabled(self, name: str, disabled: bool) -> bool:
+        """Disable a user (their tokens and sessions end in the same
+        transaction; signing in is refused) or enable them again; False if
+        there is no such user."""
+        with self._begin() as conn:
+            result = conn.execute(
+                update(users).where(users.c.name == name).values(disabled=disabled)
+            )
+            if disabled:
+                conn.execute(delete(api_tokens).where(api_tokens.c.user_name == name))
+        return bool(result.rowcount)
+
+    def delete_user(self, name: str) -> bool:
+        """Delete a user with their tokens and sessions; False if there is none."""
+        with self._begin() as conn:
+            conn.execute(delete(api_tokens).where(api_tokens.c.user_name == name))
+            result = conn.execute(delete(users).where(users.c.name == name))
         return bool(result.rowcount)
 
     def get_user(self, name: str) -> UserRecord | None:
@@ -235,6 +262,7 @@ class Accounts:
                 api_tokens.c.token_hash == token_hash,
                 api_tokens.c.kind == kind,
                 api_tokens.c.expires_at > now,
+                users.c.disabled.is_(False),
             )
         )
         with self._connect() as conn:
@@ -287,6 +315,16 @@ class Accounts:
                 return self.claim_key(key, contact_id, fingerprint, now)
             return existing
         return IdempotencyRecord(key, contact_id, fingerprint, False)
+
+    def purge_keys(self, before: float) -> int:
+        """Delete this tenant's idempotency keys created before `before`; return
+        how many. A retry with a purged key makes a new contact."""
+        t = idempotency_keys.c
+        with self._begin() as conn:
+            result = conn.execute(
+                delete(idempotency_keys).where(t.tenant == self.tenant, t.created_at < before)
+            )
+        return int(result.rowcount or 0)
 
     def mark_key_done(self, key: str) -> None:
         t = idempotency_keys.c

@@ -42,6 +42,7 @@ from joignable.service.config import CenterConfig, from_store, load
 from joignable.service.configurator import Configurator
 from joignable.service.contacts import ContactIndex
 from joignable.service.heap import HeapKeeper
+from joignable.service.housekeeping import Housekeeping
 from joignable.service.readside import ReadSide
 from joignable.service.runner import CenterRunner
 from joignable.store import EventLog
@@ -98,6 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.services = services
         app.state.center_config = config
         started: list[ModuleType] = []
+        housekeeping: Housekeeping | None = None
         try:
             for module in modules:
                 hook = getattr(module, "startup", None)
@@ -109,8 +111,16 @@ def create_app(settings: Settings) -> FastAPI:
             applied = await services.configurator.start(config)
             log.info("configuration applied: %d command(s)", applied.commands)
             await heap.start()
+            housekeeping = Housekeeping(
+                services.accounts,
+                services.clock,
+                key_window_s=settings.idempotency_window_s,
+            )
+            await housekeeping.start()
             yield
         finally:
+            if housekeeping is not None:
+                await housekeeping.stop()
             await heap.stop()
             for module in reversed(started):
                 hook = getattr(module, "shutdown", None)

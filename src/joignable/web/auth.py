@@ -43,7 +43,10 @@ CSRF_COOKIE = "joignable_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_CACHE_SECONDS = 30.0
+#: A resolved token is trusted this long without asking the database again: a
+#: token ended by another process (`joignable user password|disable|delete`)
+#: stops working within this time; one ended by this server, at once.
+_CACHE_SECONDS = 2.0
 #: Password guessing: after this many failures for one user name within the
 #: window, further attempts are refused for the lock-out time.
 MAX_FAILURES = 5
@@ -176,7 +179,7 @@ class Auth:
         record = await asyncio.to_thread(self.accounts.get_user, name)
         stored = record.password_hash if record is not None else self._dummy
         ok = await asyncio.to_thread(verify_password, stored, password)
-        if record is None or not ok:
+        if record is None or record.disabled or not ok:
             if len(self._failures) > 100_000:  # bounded memory under a spray of names
                 self._failures.clear()
             self._failures[name] = [*failures, now][-MAX_FAILURES:]

@@ -20,6 +20,7 @@ from joignable.service.clock import Clock
 from joignable.service.config import CenterConfig
 from joignable.service.configurator import Configurator
 from joignable.service.contacts import ContactIndex
+from joignable.service.housekeeping import KEY_WINDOW_S
 from joignable.service.readside import ReadSide
 from joignable.service.runner import CenterRunner
 from joignable.store import EventLog
@@ -40,6 +41,8 @@ class Settings:
     the database. `secure_cookies=False` only for plain-HTTP development.
     `max_body` / `max_config_body`: the request body limits in bytes (the
     default, and `PUT /api/config`'s; see `web/limits.py`).
+    `idempotency_window_s`: how long a retry with the same `Idempotency-Key`
+    returns the same contact (keys are purged after it).
     """
 
     database_url: str
@@ -53,6 +56,7 @@ class Settings:
     session_ttl: float = 12 * 3600.0
     max_body: int = DEFAULT_MAX_BODY
     max_config_body: int = DEFAULT_MAX_CONFIG_BODY
+    idempotency_window_s: float = KEY_WINDOW_S
 
 
 @dataclass(slots=True)
