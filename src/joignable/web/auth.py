@@ -22,6 +22,7 @@ import asyncio
 import hashlib
 import hmac
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ from joignable.core.model import AgentSpec
 from joignable.service.clock import Clock
 from joignable.service.config import Queue
 from joignable.store.accounts import Accounts, UserRecord
+from joignable.web.signin import SignInGuard, TooManyAttempts
 from joignable.web.state import Services, get_services
 
 ROLES = ("admin", "supervisor", "agent")
@@ -47,22 +49,14 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: token ended by another process (`joignable user password|disable|delete`)
 #: stops working within this time; one ended by this server, at once.
 _CACHE_SECONDS = 2.0
-#: Password guessing: after this many failures for one user name within the
-#: window, further attempts are refused for the lock-out time.
-MAX_FAILURES = 5
-FAILURE_WINDOW = 900.0
-LOCKOUT_SECONDS = 60.0
-
-
-class TooManyAttempts(Exception):
-    """Too many wrong passwords for this user name lately; retry after `retry_after` s."""
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"too many failed sign-ins; retry in {retry_after:.0f} s")
-        self.retry_after = retry_after
+#: Sign-ins waiting for the password hasher beyond which new ones get 429 at
+#: once: argon2 runs on one thread, so a burst of sign-ins takes one core at
+#: most and the other calls keep the rest.
+MAX_WAITING_SIGN_INS = 16
 
 
 _hasher = PasswordHasher()
+_HASHING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="joignable-argon2")
 
 
 def hash_password(password: str) -> str:
@@ -166,25 +160,30 @@ class Auth:
         self.secure_cookies = secure_cookies
         self._dummy = hash_password(secrets.token_urlsafe(16))
         self._cache: dict[tuple[str, str], tuple[User, float, float]] = {}
-        self._failures: dict[str, list[float]] = {}  # user name -> recent failure times
+        self.guard = SignInGuard()
+        self._waiting = 0  # sign-ins waiting for the hasher
 
-    async def authenticate(self, name: str, password: str) -> User | None:
+    async def authenticate(self, name: str, password: str, address: str = "") -> User | None:
         """The user if `password` is theirs, else None (same work either way).
-        Raises `TooManyAttempts` after `MAX_FAILURES` wrong passwords for `name`
-        within `FAILURE_WINDOW` seconds, for `LOCKOUT_SECONDS` after the last one."""
+        Raises `TooManyAttempts` while the name, the address or the pair is
+        locked out (`web/signin.py`), or while `MAX_WAITING_SIGN_INS` sign-ins
+        already wait for the hasher."""
         now = self.clock.now()
-        failures = [t for t in self._failures.get(name, ()) if t > now - FAILURE_WINDOW]
-        if len(failures) >= MAX_FAILURES and failures[-1] + LOCKOUT_SECONDS > now:
-            raise TooManyAttempts(failures[-1] + LOCKOUT_SECONDS - now)
-        record = await asyncio.to_thread(self.accounts.get_user, name)
-        stored = record.password_hash if record is not None else self._dummy
-        ok = await asyncio.to_thread(verify_password, stored, password)
+        self.guard.check(name, address, now)
+        if self._waiting >= MAX_WAITING_SIGN_INS:
+            raise TooManyAttempts(1.0)
+        self._waiting += 1
+        try:
+            record = await asyncio.to_thread(self.accounts.get_user, name)
+            stored = record.password_hash if record is not None else self._dummy
+            loop = asyncio.get_running_loop()
+            ok = await loop.run_in_executor(_HASHING, verify_password, stored, password)
+        finally:
+            self._waiting -= 1
         if record is None or record.disabled or not ok:
-            if len(self._failures) > 100_000:  # bounded memory under a spray of names
-                self._failures.clear()
-            self._failures[name] = [*failures, now][-MAX_FAILURES:]
+            self.guard.failed(name, address, self.clock.now())
             return None
-        self._failures.pop(name, None)
+        self.guard.succeeded(name, address)
         return User.of(record, "token")
 
     async def issue(self, user: User, kind: str) -> tuple[str, float]:

@@ -17,12 +17,12 @@ from joignable.schema.text import SafeName
 from joignable.web.auth import (
     CSRF_COOKIE,
     SESSION_COOKIE,
-    TooManyAttempts,
     User,
     allow_anonymous,
     current_user,
     unauthorized,
 )
+from joignable.web.signin import TooManyAttempts
 from joignable.web.state import Services, get_services
 
 router = APIRouter(tags=["auth"])
@@ -40,15 +40,23 @@ class TokenOut(BaseModel):
     user: dict[str, object]
 
 
+def _address(request: Request) -> str:
+    """The client's address as the server sees it (behind a proxy, uvicorn's
+    `--forwarded-allow-ips` makes it the forwarded one)."""
+    return request.client.host if request.client is not None else ""
+
+
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat()
 
 
 @router.post("/api/auth/token", dependencies=[Depends(allow_anonymous)])
-async def issue_token(body: Credentials, services: Services = Depends(get_services)) -> TokenOut:
+async def issue_token(
+    body: Credentials, request: Request, services: Services = Depends(get_services)
+) -> TokenOut:
     """Exchange a user name and password for a bearer token. 401 if they do not match."""
     try:
-        user = await services.auth.authenticate(body.username, body.password)
+        user = await services.auth.authenticate(body.username, body.password, _address(request))
     except TooManyAttempts as exc:
         raise HTTPException(
             429, str(exc), headers={"Retry-After": str(int(exc.retry_after) + 1)}
@@ -135,7 +143,11 @@ async def login_submit(
             status=400,
         )
     try:
-        user = await services.auth.authenticate(username, password) if username else None
+        user = (
+            await services.auth.authenticate(username, password, _address(request))
+            if username
+            else None
+        )
     except TooManyAttempts as exc:
         return _login_page(
             request,
