@@ -21,6 +21,11 @@ sent → the 201 showing the contact offered to an agent, durable) and
 the dashboard). Goals: >= 500 contacts/s,
 p99 arrival → offer <= 50 ms, staleness p99 <= 1,000 ms.
 
+Then keyed runs (each POST with its own `Idempotency-Key`, as a careful client
+sends) at 1, 16 and 64 concurrent clients: `keyed_per_s_N`, `keyed_p99_ms_N`,
+and `keyed_ratio_most_to_16` (goal: >= 1, throughput does not fall as
+concurrency rises).
+
     python bench/server.py [--seconds 20] [--concurrency 64] [--agents 2500]
 """
 
@@ -125,22 +130,27 @@ class Conn:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def request(self, method: str, path: str, body: object = None) -> tuple[int, object]:
+    async def request(
+        self, method: str, path: str, body: object = None, extra: str = ""
+    ) -> tuple[int, object]:
+        """(status, parsed JSON body); `extra`: more header lines ("Name: value\\r\\n")."""
         try:
-            return await self._request(method, path, body)
+            return await self._request(method, path, body, extra)
         except (ConnectionError, IndexError, asyncio.IncompleteReadError):
             # the server closed an idle keep-alive connection: once more on a new one
             await self.close()
-            return await self._request(method, path, body)
+            return await self._request(method, path, body, extra)
 
-    async def _request(self, method: str, path: str, body: object) -> tuple[int, object]:
+    async def _request(
+        self, method: str, path: str, body: object, extra: str = ""
+    ) -> tuple[int, object]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
         data = b"" if body is None else json.dumps(body).encode()
         self.writer.write(
             (
-                f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.head}"
+                f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.head}{extra}"
                 f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
             ).encode()
             + data
@@ -331,6 +341,31 @@ async def run(args: argparse.Namespace, base: str) -> dict[str, float]:
         deadline = started + args.seconds
         await asyncio.gather(*(arrivals(deadline) for _ in range(args.concurrency)))
         elapsed = time.perf_counter() - started
+
+        keyed: dict[int, tuple[float, float]] = {}  # clients -> (per s, p99 ms)
+
+        async def keyed_client(deadline: float, done: list[float]) -> None:
+            conn = Conn(host, int(port), headers)
+            try:
+                while time.perf_counter() < deadline:
+                    n = next(counter)
+                    body = {"channel": "email", "queue": "mail", "customer": f"i{n}"}
+                    sent = time.perf_counter()
+                    status, _ = await conn.request(
+                        "POST", "/api/contacts", body, f"Idempotency-Key: bench-{n}\r\n"
+                    )
+                    if status == 201:
+                        done.append((time.perf_counter() - sent) * 1000)
+            finally:
+                await conn.close()
+
+        for clients in args.keyed_clients:
+            print(f"keyed arrivals, {clients} client(s), {args.keyed_seconds:.0f} s …", flush=True)
+            done: list[float] = []
+            begin = time.perf_counter()
+            deadline = begin + args.keyed_seconds
+            await asyncio.gather(*(keyed_client(deadline, done) for _ in range(clients)))
+            keyed[clients] = (len(done) / (time.perf_counter() - begin), p99(done))
         await asyncio.sleep(1.5)  # the last snapshots
         stop.set()
         await asyncio.gather(board, *agents, return_exceptions=True)
@@ -349,7 +384,16 @@ async def run(args: argparse.Namespace, base: str) -> dict[str, float]:
           f"{sorted(staleness)[len(staleness) // 2]:.0f} ms, p99 {p99(staleness):.0f} ms, "
           f"max {max(staleness):.0f} ms")  # fmt: skip
     print(f"simulated agents: {agent_actions} accept/complete actions over HTTP")
+    for clients, (per_s, ms) in keyed.items():
+        print(f"with Idempotency-Key, {clients:>2} client(s): {per_s:.0f}/s, p99 {ms:.1f} ms")
+    keyed_figures = {f"keyed_per_s_{c}": round(v[0], 1) for c, v in keyed.items()}
+    keyed_figures |= {f"keyed_p99_ms_{c}": round(v[1], 1) for c, v in keyed.items()}
+    if len(keyed) > 1:  # the most clients against 16 (or the fewest): must not fall
+        most = max(keyed)
+        base_n = 16 if 16 in keyed and most != 16 else min(keyed)
+        keyed_figures["keyed_ratio_most_to_16"] = round(keyed[most][0] / keyed[base_n][0], 2)
     return {
+        **keyed_figures,
         "contacts_per_s": round(rate, 1),
         "p99_offer_ms": round(p99(paced_ms), 2),
         "paced_rate": args.rate,
@@ -378,6 +422,13 @@ def main() -> None:
     )
     parser.add_argument("--rate", type=float, default=500.0, help="paced arrivals per second")
     parser.add_argument("--paced-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--keyed-clients",
+        type=lambda text: [int(x) for x in text.split(",") if x],
+        default=[1, 16, 64],
+        help="concurrent clients of the keyed runs (POST with Idempotency-Key), e.g. 1,16,64",
+    )
+    parser.add_argument("--keyed-seconds", type=float, default=8.0)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="joignable-bench-"))
     config = folder / "center.yaml"

@@ -97,3 +97,38 @@ def test_a_throttle_sends_arrivals_to_the_site_variant(tmp_path: Path) -> None:
             assert spec.queue == "voice@lyon" and ("throttled_from", "voice") in spec.attributes
 
     _run(tmp_path, scenario, bank)
+
+
+def test_the_key_is_durable_exactly_when_its_contact_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One transaction for the contact and its key: a failed append leaves no
+    key behind, a successful one leaves the key done (no second commit)."""
+    from joignable.service.runner import RunnerUnavailable
+    from joignable.store import StoreError
+
+    async def scenario(admission: Admission, runner: CenterRunner) -> None:
+        accounts = admission.accounts
+        assert accounts is not None
+        real = runner.log.append
+
+        def failing(*_: object, **__: object) -> None:
+            raise StoreError("disk full")
+
+        monkeypatch.setattr(runner.log, "append", failing)
+        with pytest.raises(RunnerUnavailable):
+            await admission.admit(Arrival(Channel.VOICE, "voice", idempotency_key="k-fail"))
+        assert accounts.get_key("k-fail") is None  # nothing claimed for a contact not stored
+        monkeypatch.setattr(runner.log, "append", real)
+        for _ in range(200):  # the probe resumes the runner
+            if not runner.degraded:
+                break
+            await asyncio.sleep(0.05)
+        marks: list[str] = []
+        monkeypatch.setattr(accounts, "mark_key_done", marks.append)
+        admitted = await admission.admit(Arrival(Channel.VOICE, "voice", idempotency_key="k-fail"))
+        record = accounts.get_key("k-fail")
+        assert record is not None and record.done and record.contact_id == admitted.contact_id
+        assert marks == []  # done in the contact's own transaction
+
+    _run(tmp_path, scenario)

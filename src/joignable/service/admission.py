@@ -8,9 +8,12 @@ the demo bypassed it; now every way in builds an `Arrival` and calls
 `Admission.admit`.
 
 Idempotency: a channel adapter that times out retries; with the same key it
-gets the same contact. The key is bound to a contact id *before* the contact
-is created (a crash between the two only means the retry creates it, once);
-a key reused with a different arrival is refused (`KeyReused`).
+gets the same contact. The key row is written in the very transaction that
+makes the contact durable (`CenterRunner.submit(also=...)`): both or neither,
+one commit per batch of arrivals instead of two more per arrival (keyed
+arrivals no longer fall as clients multiply). Concurrent requests with one
+key wait on a per-key lock, so the second finds the first's key. A key
+reused with a different arrival is refused (`KeyReused`).
 
 Migration throttles: a contact for a throttled queue Q may be sent to Q's
 site variant `Q@S` (`service.throttles.arrival_queue`); it then carries the
@@ -36,6 +39,7 @@ from joignable.service.contacts import ContactIndex
 from joignable.service.runner import CenterRunner
 from joignable.service.throttles import ThrottleBank, arrival_queue
 from joignable.store.accounts import Accounts
+from joignable.store.eventlog import RowWriter
 
 THROTTLED_FROM = "throttled_from"
 IDENTIFIER_PREFIX = "customer."  # identifiers become attributes `customer.<kind>`
@@ -174,23 +178,22 @@ class Admission:
         try:
             async with lock:
                 rec = await asyncio.to_thread(accounts.get_key, key)
-                if rec is None:
-                    rec = await asyncio.to_thread(
-                        accounts.claim_key, key, new_id, fingerprint, clock.now()
-                    )
+                if rec is None:  # the key is written with the contact: one commit
+                    writer = accounts.key_writer(key, new_id, fingerprint, clock.now())
+                    return await self._add(new_id, arrival, also=writer)
                 if rec.fingerprint != fingerprint:
                     raise KeyReused(
                         "Idempotency-Key was already used with a different request body"
                     )
                 if self._exists(rec.contact_id) or rec.done:
-                    if not rec.done:
-                        await asyncio.to_thread(accounts.mark_key_done, key)
                     return Admitted(
                         rec.contact_id,
                         self._queue_of(rec.contact_id, arrival),
                         arrival.queue,
                         replayed=True,
                     )
+                # claimed by an older version (key first, contact after) whose
+                # contact never became durable: add it now under the claimed id
                 admitted = await self._add(rec.contact_id, arrival)
                 await asyncio.to_thread(accounts.mark_key_done, key)
                 return admitted
@@ -210,12 +213,15 @@ class Admission:
         contact = self.runner.engine.contacts.get(contact_id)
         return contact.queue if contact is not None else arrival.queue
 
-    async def _add(self, contact_id: str, arrival: Arrival) -> Admitted:
+    async def _add(
+        self, contact_id: str, arrival: Arrival, *, also: RowWriter | None = None
+    ) -> Admitted:
         queue = arrival_queue(
             self.throttles(), self.runner.engine.queues, arrival.queue, arrival.channel
         )
         await self.runner.submit(
-            cmd.AddContact(contact=contact_spec(contact_id, arrival, queue), by=arrival.by)
+            cmd.AddContact(contact=contact_spec(contact_id, arrival, queue), by=arrival.by),
+            also=also,
         )
         return Admitted(contact_id, queue, arrival.queue)
 

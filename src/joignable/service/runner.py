@@ -33,6 +33,7 @@ from joignable.core.routing.lifecycle import InvalidTransition
 from joignable.journal import from_stored, to_stored
 from joignable.service.clock import Clock, SystemClock
 from joignable.store import EventLog, StoreError
+from joignable.store.eventlog import RowWriter
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class RunnerStatistics:
 class _Item:
     command: cmd.Command
     future: asyncio.Future[list[ev.Event]] | None
+    also: RowWriter | None = None
 
 
 class CenterRunner:
@@ -172,8 +174,13 @@ class CenterRunner:
 
     # ------------------------------------------------------------ public API
 
-    async def submit(self, command: cmd.Command) -> list[ev.Event]:
+    async def submit(
+        self, command: cmd.Command, *, also: RowWriter | None = None
+    ) -> list[ev.Event]:
         """Have the engine handle `command`; return its events once durable.
+
+        `also` writes rows in the very transaction that makes the events
+        durable (an idempotency key), only if the engine accepts the command.
 
         Raises `CommandRejected` or `InvalidTransition` when the engine refuses
         (nothing written), `RunnerUnavailable` when stopped or the store failed.
@@ -183,7 +190,7 @@ class CenterRunner:
         if self._degraded:
             raise RunnerUnavailable("the store is unavailable")
         future: asyncio.Future[list[ev.Event]] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Item(command, future))
+        self._queue.put_nowait(_Item(command, future, also))
         return await future
 
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
@@ -270,6 +277,7 @@ class CenterRunner:
         engine = self.engine
         batch: list[ev.Event] = []
         outcomes: list[tuple[_Item, list[ev.Event] | BaseException]] = []
+        also: list[RowWriter] = []
         broken = False
         rest: list[_Item] = []
         if engine.due(now):
@@ -293,10 +301,15 @@ class CenterRunner:
                 break
             batch.extend(events)
             outcomes.append((item, events))
+            if item.also is not None:
+                also.append(item.also)
         if batch:
             started = time.perf_counter()
             try:
-                await asyncio.to_thread(self.log.append, to_stored(batch))
+                if also:
+                    await asyncio.to_thread(self.log.append, to_stored(batch), also=also)
+                else:
+                    await asyncio.to_thread(self.log.append, to_stored(batch))
             except Exception as exc:
                 self._failures += 1
                 if isinstance(exc, StoreError):  # the database's own words say it all

@@ -32,10 +32,12 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from joignable.store.eventlog import StoreError
+from joignable.store.eventlog import RowWriter, StoreError
 from joignable.store.schema import metadata
 
 users = Table(
@@ -325,6 +327,28 @@ class Accounts:
                 delete(idempotency_keys).where(t.tenant == self.tenant, t.created_at < before)
             )
         return int(result.rowcount or 0)
+
+    def key_writer(self, key: str, contact_id: str, fingerprint: str, now: float) -> RowWriter:
+        """A writer of `key` → `contact_id` (done) for the event log's append
+        (`EventLog.append(also=...)`): the key becomes durable in the very
+        transaction of its contact. A key already there is left as it is."""
+        row = {
+            "tenant": self.tenant,
+            "key": key,
+            "contact_id": contact_id,
+            "fingerprint": fingerprint,
+            "created_at": now,
+            "done": True,
+        }
+
+        def write(conn: Connection) -> None:
+            if conn.dialect.name == "postgresql":
+                statement: Any = pg_insert(idempotency_keys).on_conflict_do_nothing()
+            else:
+                statement = sqlite_insert(idempotency_keys).on_conflict_do_nothing()
+            conn.execute(statement, row)
+
+        return write
 
     def mark_key_done(self, key: str) -> None:
         t = idempotency_keys.c

@@ -20,7 +20,7 @@ import json
 import math
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
@@ -67,6 +67,10 @@ class EventLogStatistics:
     batches_appended: int
     conflicts: int
     last_seq: int  # highest seq known to this object (read at open, then appended)
+
+
+#: Writes more rows in the transaction of an append (see `EventLog.append`).
+RowWriter = Callable[[Connection], None]
 
 
 class StoreError(Exception):
@@ -199,8 +203,12 @@ class EventLog:
 
     # -- writing ---------------------------------------------------------------
 
-    def append(self, events: Sequence[StoredEvent]) -> None:
+    def append(self, events: Sequence[StoredEvent], *, also: Sequence[RowWriter] = ()) -> None:
         """Write *events* in one transaction; return once it is committed.
+
+        Each of *also* is called with the transaction's connection after the
+        events are inserted, to write rows that must be durable exactly when
+        these events are (an arrival's idempotency key): one commit, one fsync.
 
         The batch must be in strictly increasing ``seq`` order and start past
         every seq already in the log.  Otherwise :class:`SequenceConflict` is
@@ -222,6 +230,8 @@ class EventLog:
                         f"but the log already holds seq {stored_max}"
                     )
                 conn.execute(events_table.insert(), rows)
+                for write in also:
+                    write(conn)
         except SequenceConflict:
             self._count_conflict()
             raise
