@@ -10,6 +10,10 @@ import pytest
 from joignable.service.notify import EmailTarget, WebhookTarget, targets_from_env
 
 RELAY = {"JOIGNABLE_ALERT_SMTP": "mail.example.org:2525", "JOIGNABLE_ALERT_EMAIL_TO": "a@x, b@y"}
+HOOK = {
+    "JOIGNABLE_ALERT_WEBHOOK_URL": "https://hooks.example.org/x",
+    "JOIGNABLE_ALERT_WEBHOOK_SECRET": "s",
+}
 
 
 def one_email(env: dict[str, str]) -> EmailTarget:
@@ -66,7 +70,7 @@ def test_tls_modes_and_their_ports(
     ],
 )  # fmt: skip
 def test_a_setting_that_does_not_fit_is_named(change: dict[str, str], problem: str) -> None:
-    env = {**RELAY, "JOIGNABLE_ALERT_WEBHOOK_URL": "https://hooks.example.org/x", **change}
+    env = {**RELAY, **HOOK, **change}
     webhooks, emails, problems = targets_from_env(env)
     assert emails == [] and len(webhooks) == 1  # the other target still works
     (message,) = problems
@@ -78,3 +82,16 @@ def test_a_webhook_and_nothing_else() -> None:
     assert targets_from_env(env) == ([WebhookTarget(url="https://h/x", secret="s3")], [], [])
     assert "s3" not in repr(targets_from_env(env)[0][0])
     assert targets_from_env({}) == ([], [], [])
+
+
+@pytest.mark.parametrize("secret", [None, "", "   "])
+def test_a_webhook_without_a_secret_is_refused(secret: str | None) -> None:
+    env = {"JOIGNABLE_ALERT_WEBHOOK_URL": "https://h/x"}
+    if secret is not None:
+        env["JOIGNABLE_ALERT_WEBHOOK_SECRET"] = secret
+    webhooks, emails, problems = targets_from_env(env)
+    assert webhooks == [] and emails == []
+    assert problems == [
+        "JOIGNABLE_ALERT_WEBHOOK_URL is set but JOIGNABLE_ALERT_WEBHOOK_SECRET is empty: "
+        "no webhook (its signature would be forgeable)"
+    ]

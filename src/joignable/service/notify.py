@@ -210,8 +210,14 @@ def targets_from_env(
     emails: list[EmailTarget] = []
     problems: list[str] = []
     url = env.get(WEBHOOK_URL_ENV, "").strip()
-    if url:
-        webhooks.append(WebhookTarget(url=url, secret=env.get(WEBHOOK_SECRET_ENV, "")))
+    secret = env.get(WEBHOOK_SECRET_ENV, "").strip()
+    if url and not secret:  # signed with an empty key, anyone could forge it
+        problems.append(
+            f"{WEBHOOK_URL_ENV} is set but {WEBHOOK_SECRET_ENV} is empty: no webhook "
+            "(its signature would be forgeable)"
+        )
+    elif url:
+        webhooks.append(WebhookTarget(url=url, secret=secret))
     relay = env.get(SMTP_ENV, "").strip()
     recipients = tuple(a.strip() for a in env.get(EMAIL_TO_ENV, "").split(",") if a.strip())
     if relay and not recipients:
