@@ -175,19 +175,62 @@ def _ws_verdict(server: Server, user: str | None, path: str) -> str:
         return "refused"
 
 
+#: a WebSocket's query parameter naming something scoped -> the id of the REST
+#: route whose answer it must agree with
+WS_SCOPED_QUERY = {"agent": "/api/agents/{}"}
+#: the users who probe each scoped feed, and the ids they ask for (inside and
+#: outside each one's scope: p01 Paris, l01 Lyon, x01 Acme's, and one unknown)
+WS_SCOPE_USERS = ("root", "sup", "paris-sup", "acme-sup", "p01", "l01")
+WS_SCOPE_IDS = ("p01", "l01", "x01", "nobody")
+
+
+def _ws_path(route: Any, values: dict[str, str], query: dict[str, str] | None = None) -> str:
+    names = [q.name for q in route.dependant.query_params if q.name in WS_SCOPED_QUERY]
+    chosen = query if query is not None else {n: values["agent_id"] for n in names}
+    tail = "&".join(f"{k}={v}" for k, v in chosen.items())
+    return _path(route, values) + (f"?{tail}" if tail else "")
+
+
+def _ws_routes(server: Server) -> list[Any]:
+    return [r for r in flat_routes(server.app) if isinstance(r.original_route, APIWebSocketRoute)]
+
+
+@pytest.mark.slow
+def test_websocket_feeds_apply_the_rest_scope(sqlite_server: Server) -> None:
+    """Every feed that names an agent (generated from the app's WebSocket
+    routes) × user × agent asked: the handshake succeeds exactly when the REST
+    route reading that agent answers 200 to the same user."""
+    server = sqlite_server
+    values = _setup_ids(server)
+    failures, probed = [], 0
+    for route in _ws_routes(server):
+        for q in route.dependant.query_params:
+            if q.name not in WS_SCOPED_QUERY:
+                continue
+            for user in WS_SCOPE_USERS:
+                for wanted in WS_SCOPE_IDS:
+                    rest = server.client(user).get(WS_SCOPED_QUERY[q.name].format(wanted))
+                    expected = "allowed" if rest.status_code == 200 else "refused"
+                    got = _ws_verdict(server, user, _ws_path(route, values, {q.name: wanted}))
+                    probed += 1
+                    if got != expected:
+                        failures.append(f"WS {route.path}?{q.name}={wanted} as {user}: {got}")
+    print(f"\nfeed x user x scope matrix: {probed} probes")
+    assert probed >= len(WS_SCOPE_USERS) * len(WS_SCOPE_IDS)
+    assert failures == [], "\n".join(failures)
+
+
 @pytest.mark.slow
 def test_websocket_routes_by_role(sqlite_server: Server) -> None:
     server = sqlite_server
     values = _setup_ids(server)
     failures = []
-    for route in flat_routes(server.app):
-        if not isinstance(route.original_route, APIWebSocketRoute):
-            continue
+    for route in _ws_routes(server):
         rule = access_rule(route)
         assert rule is not None, f"{route.path} has no access rule"
         for probe, user in PROBES.items():
             allowed = rule == () or (user is not None and ROLE_OF.get(probe, probe) in rule)
-            got = _ws_verdict(server, user, _path(route, values))
+            got = _ws_verdict(server, user, _ws_path(route, values))
             if got != ("allowed" if allowed else "refused"):
                 failures.append(f"WS {route.path} as {probe}: {got}")
     assert failures == [], "\n".join(failures)

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, WebSocket
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, WebSocketException
 from fastapi.responses import HTMLResponse
+from starlette.status import WS_1008_POLICY_VIOLATION
 
 from joignable.service.readside import ReadSide
 from joignable.web.auth import CSRF_COOKIE, User, require_role
+from joignable.web.deps import agent_for
 from joignable.web.routers.tower import hub_of
 from joignable.web.state import Services, get_services
 
@@ -96,13 +98,20 @@ async def desk_page(
 @router.websocket("/desk/ws")
 async def desk_feed(
     websocket: WebSocket,
+    agent: str = Query("", max_length=200, description="the agent to watch (supervisors)"),
     user: User = Depends(agent_api),
     services: Services = Depends(get_services),
 ) -> None:
     """An agent's live state (session cookie or bearer token). Agents get their
-    own; a supervisor names the agent with `?agent=ID`."""
-    wanted = websocket.query_params.get("agent", "")
-    agent_id = user.agent_id if user.role == "agent" else (wanted or user.agent_id)
+    own; a supervisor names the agent with `?agent=ID`. The very scope rules of
+    `GET /api/agents/{id}` apply: an unknown agent, another agent's feed asked
+    by an agent, or one outside a supervisor's scope refuses the handshake
+    (HTTP 403), before anything is sent."""
+    agent_id = agent or user.agent_id
+    try:
+        agent_for(services, user, agent_id)
+    except HTTPException as exc:
+        raise WebSocketException(WS_1008_POLICY_VIOLATION, str(exc.detail)) from None
     read, clock = services.read, services.clock
 
     def view(snapshot: dict[str, Any]) -> dict[str, Any]:
