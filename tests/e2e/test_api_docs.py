@@ -1,6 +1,7 @@
 """The API documentation in a real headless Chromium on a closed network: every
 request off the machine is refused, and Swagger UI (/docs) still renders the
-whole API, with its files served by joignable itself."""
+whole API, with its files served by joignable itself; "Authorize" takes a
+bearer token and "Try it out" then gets real answers."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Route, expect, sync_playwright
 
-from tests.e2e.live_server import CHROMIUM, artefact_on_failure, csp_violations, live_server
+from tests.e2e.live_server import (
+    CHROMIUM,
+    PASSWORDS,
+    artefact_on_failure,
+    csp_violations,
+    live_server,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -38,6 +45,22 @@ def test_api_docs_render_without_any_request_off_the_machine() -> None:
                 ).to_be_visible()
                 page.locator(".opblock-summary-path", has_text="/api/auth/token").first.click()
                 expect(page.get_by_text("username").first).to_be_visible()
+                # Authorize with a bearer token, then "Try it out" works (no CSRF asked)
+                token = page.context.request.post(
+                    f"{server.base}/api/auth/token",
+                    data={"username": "supervisor", "password": PASSWORDS["supervisor"]},
+                ).json()["access_token"]
+                page.locator(".btn.authorize").first.click()
+                page.locator(".modal-ux input").first.fill(token)
+                page.locator(".modal-ux .btn.authorize").first.click()
+                page.locator(".modal-ux .btn-done").first.click()
+                queues = page.locator(".opblock-get", has_text="/api/queues").first
+                queues.locator(".opblock-summary").click()
+                queues.locator(".try-out__btn").click()
+                queues.locator(".execute").click()
+                expect(
+                    queues.locator(".live-responses-table tbody .response-col_status").first
+                ).to_have_text("200")
                 assert violations == []  # everything ran under the page's CSP
             assert page.context.request.get(f"{server.base}/redoc").status == 404
         finally:

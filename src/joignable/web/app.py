@@ -158,6 +158,7 @@ def create_app(settings: Settings) -> FastAPI:
             app.include_router(router)
     if not any(r.path == "/" for r in flat_routes(app)):
         app.add_api_route("/", _home, methods=["GET"], include_in_schema=False)
+    docs.document_security(app, docs.public_operations(flat_routes(app)))
     install_error_handlers(app)
     app.add_middleware(BodyLimit, default=settings.max_body, config=settings.max_config_body)
     app.add_middleware(SecurityHeaders)

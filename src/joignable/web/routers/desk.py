@@ -24,7 +24,7 @@ from joignable.web.deps import agent_for
 from joignable.web.routers.tower import hub_of
 from joignable.web.state import Services, get_services
 
-router = APIRouter()
+router = APIRouter(tags=["agent desk"])
 agent_page = require_role("agent", "admin", "supervisor", page=True)
 agent_api = require_role("agent", "admin", "supervisor")
 

@@ -8,6 +8,10 @@ bundle still fetches a logo from its vendor's CDN. The page is public, like the
 OpenAPI schema it renders: the API itself needs a bearer token. Swagger UI is started by a static file
 (`static/api-docs.js`), not FastAPI's inline script, so the page passes the
 Content-Security-Policy of `web/headers.py`.
+
+The schema declares the bearer token (`document_security`), so "Authorize"
+in Swagger UI takes a token from `POST /api/auth/token` and "Try it out"
+sends it: with a bearer token no CSRF token is asked for.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ from __future__ import annotations
 from html import escape
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_oauth2_redirect_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 
-from joignable.web.auth import allow_anonymous
+from joignable.web.auth import Public, allow_anonymous
 
 ASSETS_URL = "/static/api-docs"
 OAUTH2_REDIRECT = "/docs/oauth2-redirect"
@@ -63,3 +69,50 @@ async def swagger_ui(request: Request) -> HTMLResponse:
 @router.get(OAUTH2_REDIRECT)
 async def swagger_ui_redirect() -> HTMLResponse:
     return get_swagger_ui_oauth2_redirect_html()
+
+
+BEARER = "bearerToken"
+
+
+def document_security(app: FastAPI, public_paths: set[tuple[str, str]]) -> None:
+    """Make `app`'s OpenAPI schema declare the bearer token: a security scheme,
+    required by every operation but those in `public_paths` ((METHOD, path)
+    pairs, e.g. sign-in), which say they need none."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema.setdefault("components", {})["securitySchemes"] = {
+                BEARER: {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "a token from POST /api/auth/token",
+                }
+            }
+            for path, operations in schema.get("paths", {}).items():
+                for method, operation in operations.items():
+                    public = (method.upper(), path) in public_paths
+                    operation["security"] = [] if public else [{BEARER: []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def public_operations(routes: list[Any]) -> set[tuple[str, str]]:
+    """The (METHOD, path) of every flattened route that allows anonymous use."""
+    out: set[tuple[str, str]] = set()
+    for route in routes:
+        dependant = getattr(route, "dependant", None)
+        if dependant is not None and _public(dependant):
+            out.update((m, route.path) for m in getattr(route, "methods", ()) or ())
+    return out
+
+
+def _public(dependant: Any) -> bool:
+    return any(isinstance(d.call, Public) or _public(d) for d in dependant.dependencies)

@@ -37,7 +37,7 @@ from joignable.web.state import Services
 
 log = logging.getLogger(__name__)
 
-router = APIRouter()
+router = APIRouter(tags=["control tower"])
 supervisor_page = require_role("admin", "supervisor", page=True)
 supervisor_api = require_role("admin", "supervisor")
 anyone_page = require_role("admin", "supervisor", "agent", page=True)

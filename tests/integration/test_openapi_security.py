@@ -1,0 +1,32 @@
+"""The OpenAPI schema says how to authenticate (issue 11: /docs could not
+"Try it out"): a bearer scheme, required by every operation but the public
+ones, and every operation filed under a named section, none under "default"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from joignable.web.app import create_app
+from joignable.web.state import Settings
+
+PUBLIC = {("POST", "/api/auth/token"), ("GET", "/healthz"), ("GET", "/metrics")}
+
+
+def test_the_schema_declares_the_bearer_token_and_names_every_section(tmp_path: Path) -> None:
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'o.db'}"))
+    schema = app.openapi()
+    assert schema["components"]["securitySchemes"]["bearerToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "a token from POST /api/auth/token",
+    }
+    operations = [
+        (method.upper(), path, op)
+        for path, ops in schema["paths"].items()
+        for method, op in ops.items()
+    ]
+    assert len(operations) > 20
+    for method, path, op in operations:
+        expected = [] if (method, path) in PUBLIC else [{"bearerToken": []}]
+        assert op["security"] == expected, (method, path)
+        assert op.get("tags") and "default" not in op["tags"], (method, path)
