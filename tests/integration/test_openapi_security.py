@@ -8,6 +8,7 @@ from pathlib import Path
 
 from joignable.web.app import create_app
 from joignable.web.state import Settings
+from tests.integration.conftest import Server
 
 PUBLIC = {("POST", "/api/auth/token"), ("GET", "/healthz"), ("GET", "/metrics")}
 
@@ -30,3 +31,12 @@ def test_the_schema_declares_the_bearer_token_and_names_every_section(tmp_path: 
         expected = [] if (method, path) in PUBLIC else [{"bearerToken": []}]
         assert op["security"] == expected, (method, path)
         assert op.get("tags") and "default" not in op["tags"], (method, path)
+
+
+def test_the_favicon_is_served(sqlite_server: Server) -> None:
+    client = sqlite_server.client()
+    r = client.get("/favicon.ico", follow_redirects=False)
+    assert r.status_code == 301 and r.headers["location"] == "/static/favicon.svg"
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert 'rel="icon"' in client.get("/login").text

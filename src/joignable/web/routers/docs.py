@@ -24,7 +24,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_oauth2_redirect_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from joignable.web.auth import Public, allow_anonymous
 
@@ -37,6 +37,13 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(allow_anonymou
 def assets_dir() -> Path:
     """The folder of Swagger UI's and ReDoc's files inside the installed package."""
     return Path(str(files("fastapi_offline") / "static"))
+
+
+@router.get("/favicon.ico")
+async def favicon() -> RedirectResponse:
+    """Browsers and feed readers ask for /favicon.ico before reading a page's
+    icon link: send them to the icon, instead of a 404 in every log."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 @router.get("/docs")
