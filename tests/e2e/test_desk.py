@@ -40,6 +40,8 @@ def test_agent_takes_a_contact_from_offer_to_wrap_up() -> None:
 
                 card.get_by_role("button", name="Complete").click()
                 expect(card).to_have_attribute("data-stage", "wrap_up")
+                expect(card.locator(".title")).to_have_text("Wrap-up: voice")  # not "voice · voice"
+                expect(card.get_by_label("solved, no follow-up needed")).to_be_checked()
                 card.locator("select").select_option("sale")
                 card.get_by_role("button", name="Finish wrap-up").click()
                 expect(page.locator("#contacts")).to_contain_text("No contact right now.")
@@ -85,7 +87,8 @@ def test_agent_transfers_a_call_then_wraps_up_its_own_part() -> None:
                 record = server.api("GET", f"/api/contacts/{contact}").json()
                 assert record["state"] == "waiting" and record["queue"] == "voice@lyon"
 
-                expect(leg.get_by_label("resolved")).to_have_count(0)  # the next agent's call
+                # the next agent says whether it is solved
+                expect(leg.get_by_label("solved, no follow-up needed")).to_have_count(0)
                 leg.locator("select").select_option("information")
                 leg.get_by_role("button", name="Finish wrap-up").click()
                 expect(page.locator("#contacts")).to_contain_text("No contact right now.")

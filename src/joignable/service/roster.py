@@ -5,6 +5,7 @@ the roster of agents with their states that every view of one push shares
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +17,9 @@ MAX_FILTER_CHARS = 100
 
 @dataclass(frozen=True, slots=True)
 class AgentFilter:
-    """Which agents the tower lists: `find` found (case-insensitive) in the id,
-    name, site, outsourcer or state, and the state (activity) `state`; "" is any."""
+    """Which agents the tower lists: `find` found in the id, name, site,
+    outsourcer or state — ignoring case and accents ("helene" finds Hélène,
+    "ÉLODIE" finds Elodie) — and the state (activity) `state`; "" is any."""
 
     find: str = ""
     state: str = ""
@@ -25,7 +27,7 @@ class AgentFilter:
     @classmethod
     def of(cls, find: object = "", state: object = "") -> AgentFilter:
         """From what a client sent (anything; strings are cut to size)."""
-        f = find.strip().lower()[:MAX_FILTER_CHARS] if isinstance(find, str) else ""
+        f = fold(find.strip()[:MAX_FILTER_CHARS]) if isinstance(find, str) else ""
         s = state.strip()[:MAX_FILTER_CHARS] if isinstance(state, str) else ""
         return cls(f, s)
 
@@ -38,10 +40,17 @@ class AgentFilter:
         if not self.find:
             return True
         spec = agent.spec
-        return self.find in f"{agent.id} {spec.name} {spec.site} {spec.outsourcer} {state}".lower()
+        return self.find in fold(f"{agent.id} {spec.name} {spec.site} {spec.outsourcer} {state}")
 
 
 EVERYONE = AgentFilter()
+
+
+def fold(text: str) -> str:
+    """`text` for a search that ignores case and accents: decomposed (NFKD),
+    without its combining marks, case-folded ("Hélène" → "helene", "ß" → "ss")."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 class Roster:

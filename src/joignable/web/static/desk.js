@@ -69,7 +69,8 @@
     if (c.leg) node.dataset.leg = String(c.leg);
     const title = c.leg ? "Wrap-up after transfer"
       : { offered: "Incoming", connected: "In conversation", wrap_up: "Wrap-up" }[c.stage];
-    node.append(el("div", { class: "title" }, `${title}: ${c.channel} · ${c.queue}`));
+    const where = c.queue === c.channel ? c.channel : `${c.channel} · queue ${c.queue}`;
+    node.append(el("div", { class: "title" }, `${title}: ${where}`));
     node.append(el("div", { class: "meta" }));
     const buttons = el("div", { class: "row-buttons" });
     if (c.stage === "offered") {
@@ -89,7 +90,9 @@
         buttons.append(select, button("Finish wrap-up", "ok", () => act("Wrap-up", () => API.wrapUp(c.id, select.value, null))));
       } else {
         const resolved = el("input", { type: "checkbox", id: `res-${c.id}`, checked: "" });
-        buttons.append(select, el("label", { for: `res-${c.id}` }, resolved, " resolved"),
+        // first-contact resolution (docs/kpis.md), not a wrap-up code of the same name
+        buttons.append(select, el("label", { for: `res-${c.id}`, title: "counts in first-contact resolution" },
+          resolved, " solved, no follow-up needed"),
           button("Finish wrap-up", "ok", () => act("Wrap-up", () => API.wrapUp(c.id, select.value, resolved.checked))));
       }
     }
