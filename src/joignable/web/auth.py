@@ -298,11 +298,28 @@ async def current_user(request: HTTPConnection, services: Services = Depends(get
     return user
 
 
+class PageRefused(Exception):
+    """A signed-in user asked for a page that is not theirs (another role's,
+    or an agent outside their scope); the app answers with an HTML page saying
+    so and linking to the pages that are theirs, status `status`."""
+
+    def __init__(self, user: User, message: str, status: int = 403) -> None:
+        super().__init__(message)
+        self.user = user
+        self.message = message
+        self.status = status
+
+
+def _plural(roles: tuple[str, ...]) -> list[str]:
+    return [f"{role}s" for role in roles]
+
+
 class RoleGuard:
     """Dependency: the signed-in user if their role is one of `roles`.
 
     Not signed in: 401, or for pages (`page=True`) a redirect to /login.
-    Signed in with another role: 403. On a WebSocket route the connection is
+    Signed in with another role: 403 (for pages, `PageRefused`: an HTML page
+    that says whose page it is and links to the user's own). On a WebSocket route the connection is
     closed with code 4401 or 4403 instead. The route × role test reads `roles`."""
 
     def __init__(self, roles: tuple[str, ...], page: bool) -> None:
@@ -331,6 +348,8 @@ class RoleGuard:
                 raise LoginRequired(target)
             raise unauthorized("sign in: send a bearer token or a session cookie")
         if user.role not in self.roles:
+            if self.page:
+                raise PageRefused(user, f"This page is for {' and '.join(_plural(self.roles))}.")
             raise HTTPException(
                 403, f"a {user.role} may not do this (needs {'/'.join(self.roles)})"
             )

@@ -1,7 +1,8 @@
 """How the server answers what goes wrong: a rule refused (409), a center that
 cannot take a write now (503 + Retry-After), a bad configuration or request
 (422 naming the field, never echoing the input), a page that needs a login
-(303 to /login), and anything else (500 with no detail; the traceback goes to
+(303 to /login), a page that is not the signed-in user's (an HTML 403 linking
+to their own), and anything else (500 with no detail; the traceback goes to
 the log only).
 
 Why one module: the 503 answer and its `Retry-After` are also given by
@@ -24,7 +25,7 @@ from joignable.core.routing.lifecycle import InvalidTransition
 from joignable.service.config import ConfigError
 from joignable.service.runner import RunnerUnavailable
 from joignable.store import StoreError
-from joignable.web.auth import LoginRequired
+from joignable.web.auth import CSRF_COOKIE, LoginRequired, PageRefused
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,18 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, LoginRequired)
         return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
 
+    async def page_refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, PageRefused)
+        templates = request.app.state.templates
+        context = {
+            "user": exc.user,
+            "message": exc.message,
+            "csrf_token": request.cookies.get(CSRF_COOKIE, ""),
+        }
+        return templates.TemplateResponse(  # type: ignore[no-any-return]
+            request, "page_refused.html", context, status_code=exc.status
+        )
+
     async def internal(request: Request, exc: Exception) -> Response:
         log.error("internal error on %s %s", request.method, request.url.path, exc_info=exc)
         return _error(500, "internal server error")
@@ -82,4 +95,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ConfigError, bad_config)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(PageRefused, page_refused)
     app.add_exception_handler(Exception, internal)

@@ -15,11 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, WebSocketException
-from fastapi.responses import HTMLResponse
+from fastapi.responses import RedirectResponse, Response
 from starlette.status import WS_1008_POLICY_VIOLATION
 
 from joignable.service.readside import ReadSide
-from joignable.web.auth import CSRF_COOKIE, User, require_role
+from joignable.web.auth import CSRF_COOKIE, PageRefused, User, require_role
 from joignable.web.deps import agent_for
 from joignable.web.routers.tower import hub_of
 from joignable.web.state import Services, get_services
@@ -82,9 +82,19 @@ def desk_state(read: ReadSide, agent_id: str, now: float) -> dict[str, Any]:
 @router.get("/desk", include_in_schema=False)
 async def desk_page(
     request: Request, agent: str = "", user: User = Depends(agent_page)
-) -> HTMLResponse:
-    """The agent desk. Agents see their own; a supervisor may open `?agent=ID`."""
+) -> Response:
+    """The agent desk. Agents see their own; a supervisor opens `?agent=ID`
+    (an agent of their scope) and without one goes to the tower; an unknown or
+    out-of-scope agent gets a page saying so (404 / 403), not an empty desk."""
     agent_id = user.agent_id if user.role == "agent" else (agent or user.agent_id)
+    if not agent_id:
+        return RedirectResponse("/tower", status_code=303)
+    try:
+        agent_for(request.app.state.services, user, agent_id)
+    except HTTPException as exc:
+        raise PageRefused(
+            user, f"{exc.detail[:1].upper()}{exc.detail[1:]}.", exc.status_code
+        ) from None
     templates = request.app.state.templates
     context = {
         "user": user,
