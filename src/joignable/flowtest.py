@@ -22,7 +22,10 @@ from joignable.schema import errors, yaml_source
 from joignable.schema.fields import TimeZone
 from joignable.schema.problem import Problem, SchemaError
 
-__all__ = ["Script", "ScriptFile", "Walk", "load_scripts", "run_script"]
+__all__ = [
+    "Script", "ScriptFile", "Walk", "load_scripts", "run_script", "script_context",
+    "script_inputs",
+]  # fmt: skip
 
 
 class _Strict(BaseModel):
@@ -112,6 +115,24 @@ def load_scripts(path: str | Path) -> list[Script]:
         raise SchemaError(errors.problems(exc, ScriptFile, source)) from None
 
 
+def script_context(flow: Flow, script: Script) -> Context:
+    """The engine's context for `script` on `flow`: its local date-time as epoch
+    seconds, language, crisis flag and message, queues and caller."""
+    return Context(
+        now=_epoch(script, flow),
+        language=script.language,
+        crisis=script.crisis,
+        crisis_message=script.crisis_message,
+        queues={k: QueueState(q.waiting, q.agents, q.wait) for k, q in script.queues.items()},
+        caller=dict(script.caller),
+    )
+
+
+def script_inputs(script: Script) -> list[a.Input]:
+    """The engine inputs of `script`, in order."""
+    return [_input(spec) for spec in script.inputs]
+
+
 def _epoch(script: Script, flow: Flow) -> float:
     zone = script.zone or next((s.zone for s in flow.schedules.values()), "UTC")
     local = datetime.fromisoformat(script.at.replace(" ", "T"))
@@ -131,22 +152,14 @@ def _input(spec: str | InputSpec) -> a.Input:
 
 def run_script(flow: Flow, script: Script) -> Walk:
     """Walk `flow` with `script`'s inputs and check its expectations."""
-    context = Context(
-        now=_epoch(script, flow),
-        language=script.language,
-        crisis=script.crisis,
-        crisis_message=script.crisis_message,
-        queues={k: QueueState(q.waiting, q.agents, q.wait) for k, q in script.queues.items()},
-        caller=dict(script.caller),
-    )
+    context = script_context(flow, script)
     walk = Walk()
     session, actions = start(flow, context)
     walk.turns.append((None, actions))
-    for spec in script.inputs:
+    for inp in script_inputs(script):
         if session.done:
             walk.failures.append(f"inputs left after the end ({len(script.inputs)} given)")
             break
-        inp = _input(spec)
         try:
             session, actions = step(flow, session, inp, context)
         except FlowInputError as exc:

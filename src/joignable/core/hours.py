@@ -18,6 +18,7 @@ time), and a time that happens twice on fall-back day means its first occurrence
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -157,9 +158,19 @@ def _first_instant(zone: ZoneInfo, day: date, minute: int) -> float:
 
 def opening_intervals(schedule: Schedule, day: date) -> list[tuple[float, float]]:
     """The open intervals [start, end) in epoch seconds of local date `day`."""
-    zone = ZoneInfo(schedule.zone)
-    shifts = schedule.day_rule(day)[0]
-    return [(_first_instant(zone, day, s.start), _first_instant(zone, day, s.end)) for s in shifts]
+    return list(_intervals(schedule.zone, day, schedule.day_rule(day)[0]))
+
+
+@functools.lru_cache(maxsize=8192)
+def _intervals(
+    zone_name: str, day: date, shifts: tuple[Shift, ...]
+) -> tuple[tuple[float, float], ...]:
+    """A memo of a pure computation (the same arguments give the same instants): the
+    flow engine asks "open?" on every branch, each answer resolving a few days'."""
+    zone = ZoneInfo(zone_name)
+    return tuple(
+        (_first_instant(zone, day, s.start), _first_instant(zone, day, s.end)) for s in shifts
+    )
 
 
 def _local_date(schedule: Schedule, at: float) -> date:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from joignable.core.flows import model as m
@@ -339,7 +340,18 @@ def _loc(node: str | None, field: str) -> Loc:
 
 def _problem(source: yaml_source.Source, loc: Loc, message: str) -> NodeProblem:
     p = source.problem(loc, message)
-    return NodeProblem(p.file, p.line, p.loc, p.message)
+    line = _key_line(source, str(loc[1])) if len(loc) == 2 and loc[0] == "nodes" else None
+    return NodeProblem(p.file, line or p.line, p.loc, p.message)
+
+
+def _key_line(source: yaml_source.Source, node_id: str) -> int | None:
+    """The line of the key naming node `node_id` (where a whole-node problem points)."""
+    for key, value in source.node.value:
+        if getattr(key, "value", None) == "nodes" and isinstance(value, yaml.MappingNode):
+            for k, _ in value.value:
+                if isinstance(k, yaml.ScalarNode) and k.value == node_id:
+                    return int(k.start_mark.line) + 1
+    return None
 
 
 def read_flow_text(source: yaml_source.Source) -> m.Flow:

@@ -50,6 +50,11 @@ MAX_STEPS = 200
 _YES = frozenset({"yes", "oui", "ja", "si", "sí", "ok", "d'accord"})
 _REF = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 _ANNOUNCE = frozenset({"position", "wait", "wait_minutes"})
+_KIND: dict[type, str] = {
+    t: t.__name__.lower()
+    for t in (m.Say, m.Play, m.Menu, m.Gather, m.Branch, m.Set, m.Lookup, m.Enqueue,
+              m.Callback, m.Deflect, m.Transfer, m.Voicemail, m.Hangup)
+}  # fmt: skip
 
 
 class FlowInputError(ValueError):
@@ -134,11 +139,9 @@ def _run(
         node = flow.node(session.node)
         if node is None:
             return _end(session, "error", [*actions, Hangup()], f"no node {session.node!r}")
-        actions.append(Entered(node.id, type(node).__name__.lower()))
-        lang = _lang(flow, session, ctx)
-        say = _sayer(flow, session, ctx, lang)
+        actions.append(Entered(node.id, _KIND[type(node)]))
         if isinstance(node, m.Say):
-            actions.append(say(node.text))
+            actions.append(_say(flow, session, ctx, node.text))
             session = _goto(session, node.next)
         elif isinstance(node, m.Play):
             actions.append(Play(node.audio))
@@ -150,7 +153,8 @@ def _run(
             session = _goto(session, _branch(flow, session, node, ctx))
         elif isinstance(node, m.Deflect):
             link = _url(node.link, flow, session, ctx)
-            actions.append(Deflect(ctx.caller.get("number", ""), link, say(node.message).text))
+            message = _say(flow, session, ctx, node.message).text
+            actions.append(Deflect(ctx.caller.get("number", ""), link, message))
             session = _goto(_set(session, (("deflected", True),)), node.next)
         elif isinstance(node, m.Menu | m.Gather | m.Callback | m.Lookup):
             return _wait(flow, session, node, ctx, actions)
@@ -162,8 +166,9 @@ def _run(
 def _wait(
     flow: m.Flow, session: Session, node: m.Node, ctx: Context, actions: list[Action]
 ) -> tuple[Session, list[Action]]:
-    lang = _lang(flow, session, ctx)
-    say = _sayer(flow, session, ctx, lang)
+    def say(text: m.Text) -> Say:
+        return _say(flow, session, ctx, text)
+
     if isinstance(node, m.Menu):
         prompt = node.reprompt if session.retries and node.reprompt else node.prompt
         keys = tuple(c.key for c in node.choices if c.key is not None)
@@ -186,7 +191,10 @@ def _finish(
     flow: m.Flow, session: Session, node: m.Node, ctx: Context, actions: list[Action]
 ) -> tuple[Session, list[Action]]:
     lang = _lang(flow, session, ctx)
-    say = _sayer(flow, session, ctx, lang)
+
+    def say(text: m.Text) -> Say:
+        return _say(flow, session, ctx, text)
+
     if isinstance(node, m.Enqueue):
         actions.append(_enqueue(flow, session, ctx, lang, node.queue, node.skills, node.priority,
                                 node.language, node.announce, node.announce_every,
@@ -296,7 +304,7 @@ def _callback_input(
         return _run(flow, _goto(session, node.declined), ctx, actions)
     lang = _lang(flow, session, ctx)
     if node.confirm is not None:
-        actions.append(_sayer(flow, session, ctx, lang)(node.confirm))
+        actions.append(_say(flow, session, ctx, node.confirm))
     actions.append(_enqueue(flow, session, ctx, lang, node.queue, (), node.priority, None, None,
                             None, None, callback=True))  # fmt: skip
     return _end(session, "callback", actions)
@@ -305,14 +313,15 @@ def _callback_input(
 # --- values ----------------------------------------------------------------------
 
 
-def _goto(session: Session, node: str) -> Session:
-    return replace(session, node=node, retries=0)
+def _goto(s: Session, node: str) -> Session:
+    return Session(s.flow, s.version, node, s.variables, 0, s.started_at, s.done, s.outcome)
 
 
-def _set(session: Session, values: tuple[tuple[str, Value], ...]) -> Session:
-    merged = dict(session.variables)
+def _set(s: Session, values: tuple[tuple[str, Value], ...]) -> Session:
+    merged = dict(s.variables)
     merged.update(values)
-    return replace(session, variables=tuple(sorted(merged.items())))
+    variables = tuple(sorted(merged.items()))
+    return Session(s.flow, s.version, s.node, variables, s.retries, s.started_at, s.done, s.outcome)
 
 
 def _lang(flow: m.Flow, session: Session, ctx: Context) -> str:
@@ -323,11 +332,9 @@ def _lang(flow: m.Flow, session: Session, ctx: Context) -> str:
     return flow.languages[0]
 
 
-def _sayer(flow: m.Flow, session: Session, ctx: Context, lang: str) -> Any:
-    def say(text: m.Text) -> Say:
-        return Say(_render(text.get(lang, flow.languages[0]), flow, session, ctx), lang)
-
-    return say
+def _say(flow: m.Flow, session: Session, ctx: Context, text: m.Text) -> Say:
+    lang = _lang(flow, session, ctx)
+    return Say(_render(text.get(lang, flow.languages[0]), flow, session, ctx), lang)
 
 
 def _lookup_var(name: str, flow: m.Flow, session: Session, ctx: Context) -> Value:

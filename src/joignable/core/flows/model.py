@@ -268,13 +268,17 @@ class Flow:
     nodes: tuple[Node, ...]
     schedules: Mapping[str, Schedule] = field(default_factory=dict, hash=False)
     version: str = ""  # the content hash (`versions.content_hash`), set when loaded
+    _index: dict[str, Node] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, Node] = {}
+        for n in self.nodes:
+            index.setdefault(n.id, n)  # a duplicate id is a validation problem
+        object.__setattr__(self, "_index", index)
 
     def node(self, node_id: str) -> Node | None:
         """The node `node_id`, or None."""
-        for n in self.nodes:
-            if n.id == node_id:
-                return n
-        return None
+        return self._index.get(node_id)
 
     def by_id(self) -> dict[str, Node]:
         return {n.id: n for n in self.nodes}

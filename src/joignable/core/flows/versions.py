@@ -23,7 +23,11 @@ __all__ = ["Change", "FlowBook", "PublishRefused", "Published", "content_hash", 
 
 def _canon(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        out = {f.name: _canon(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        out = {
+            f.name: _canon(getattr(obj, f.name))
+            for f in dataclasses.fields(obj)
+            if not f.name.startswith("_")  # derived (an index), not content
+        }
         out["@"] = type(obj).__name__
         return out
     if isinstance(obj, dict):
