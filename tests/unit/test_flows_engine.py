@@ -142,6 +142,14 @@ def test_lookup_is_an_action_and_its_result_the_next_input() -> None:
     assert [x.priority for x in acts if isinstance(x, a.Enqueue)] == [5]
 
 
+def test_a_priority_that_is_not_a_number_is_the_queues_order() -> None:
+    flow = _flow(LOOKUP.replace("priority: 5", "priority: '{tier}'"))
+    s, _ = start(flow, Context(NOW))
+    for tier in ("gold", "inf", "1e400", "7"):
+        _, acts = step(flow, s, a.LookupDone({"customer": {"tier": tier}}), Context(NOW))
+        assert [x.priority for x in acts if isinstance(x, a.Enqueue)] == [7 if tier == "7" else 0]
+
+
 def test_lookup_failure_takes_the_fallback() -> None:
     flow = _flow(LOOKUP)
     s, _ = start(flow, Context(NOW))

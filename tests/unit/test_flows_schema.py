@@ -119,6 +119,14 @@ def test_menu_duplicate_key() -> None:
     assert _errors(text) == ["f.yaml:8: node first: choices: key '1' is used twice"]
 
 
+def test_menu_choice_with_neither_key_nor_words() -> None:
+    text = HEAD + (
+        "nodes:\n  first:\n    kind: menu\n    prompt: {fr: a, en: b}\n"
+        "    choices: [{next: bye}]\n    no_input: bye\n" + BYE
+    )
+    assert _errors(text) == ["f.yaml:8: node first: choices[0]: a choice needs a key or words"]
+
+
 def test_core_validator_names_the_node_without_the_schema() -> None:
     flow = m.Flow("t", "a", ("fr",), (m.Say("a", m.Text((("fr", "x"),)), "nowhere"),))
     assert [str(p) for p in problems(flow)] == ["node a: next: unknown target 'nowhere'"]

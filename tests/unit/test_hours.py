@@ -113,6 +113,9 @@ def test_schema_reads_written_hours_and_holidays() -> None:
     s = spec.schedule("office")
     assert s.week[0] == SPLIT and s.week[1] == ()
     assert s.holidays[date(2026, 7, 14)] == "National Day"
+    moselle = HoursSpec.model_validate({"zone": "Europe/Paris", "holidays": "FR-57"})
+    assert date(2026, 4, 3) in moselle.schedule("m").holidays  # Good Friday: Moselle only
+    assert date(2026, 4, 3) not in s.holidays
     by = HoursSpec.model_validate({"zone": "Europe/Berlin", "holidays": "DE-BY"})
     assert date(2026, 1, 6) in by.schedule("b").holidays  # Epiphany: Bavaria only
     assert (

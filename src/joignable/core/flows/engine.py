@@ -221,8 +221,8 @@ def _enqueue(
 ) -> Enqueue:  # fmt: skip
     try:
         prio = int(float(_render(priority, flow, session, ctx)))
-    except ValueError:
-        prio = 0  # a lookup that gave no priority: the queue's own order
+    except (ValueError, OverflowError):
+        prio = 0  # a lookup that gave no (or no finite) priority: the queue's own order
     text = _render(announce.get(lang, flow.languages[0]), flow, session, ctx, _ANNOUNCE) if (
         announce is not None) else None  # fmt: skip
     attributes = tuple(sorted((k, str(v)) for k, v in session.variables))
