@@ -115,8 +115,8 @@ def _node_problems(flow: Flow, n: Node, nodes: dict[str, Node]) -> list[FlowProb
         for k in keys:
             if k not in DTMF:
                 out.append(FlowProblem(n.id, "choices", f"key {k!r} is not one of 0-9 * #"))
-        for i, c in enumerate(n.choices):
-            if c.key is None and not c.words:
+        for i, choice in enumerate(n.choices):
+            if choice.key is None and not choice.words:
                 out.append(FlowProblem(n.id, f"choices[{i}]", "a choice needs a key or words"))
         if not n.choices:
             out.append(FlowProblem(n.id, "choices", "a menu needs at least one choice"))
