@@ -4,18 +4,22 @@
 # or foreign session is safe, and that a bad flow cannot loop for ever.
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from joignable.core.flows import actions as a
 from joignable.core.flows import model as m
 from joignable.core.flows.engine import MAX_STEPS, Context, FlowInputError, QueueState, start, step
 from joignable.core.flows.session import Session
 from joignable.core.hours import Schedule, Shift
-from joignable.schema.flow import parse_flow
+from joignable.schema.flow import load_flow, parse_flow
 
 NOW = datetime(2026, 3, 4, 10, 0, tzinfo=ZoneInfo("Europe/Paris")).timestamp()  # a Wednesday
 
@@ -340,3 +344,48 @@ def test_enqueue_announcement_keeps_position_and_wait_for_the_channel() -> None:
         120.0,
         "en",
     )  # fmt: skip — the prompt in the session's language, the queue's language as said
+
+
+# --- any inputs, any order: only FlowInputError, and sessions stay JSON values ---------
+
+
+@functools.cache
+def _main() -> m.Flow:
+    return load_flow(Path(__file__).resolve().parents[2] / "examples" / "flows" / "main.yaml")
+
+
+inputs = st.one_of(
+    st.builds(a.Digits, st.text("0123456789#*", max_size=12)),
+    st.builds(a.Speech, st.sampled_from(["facture", "oui", "", "panne", "??"])),
+    st.just(a.NoInput()),
+    st.just(a.HangUp()),
+    st.builds(a.LookupFailed, st.text(max_size=5)),
+    st.builds(
+        a.LookupDone,
+        st.dictionaries(
+            st.sampled_from(["id", "tier", "first_name", "x"]),
+            st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5),
+                      st.sampled_from(["vip", "inf"]), st.lists(st.integers(), max_size=2)),
+        ),
+    ),
+)  # fmt: skip
+
+
+@pytest.mark.slow
+@settings(max_examples=200, deadline=None)
+@given(st.lists(inputs, max_size=12), st.integers(0, 7 * 24), st.booleans())
+def test_any_inputs_give_a_session_or_a_flow_input_error(
+    sequence: list[a.Input], hours: int, crisis: bool
+) -> None:
+    flow = _main()
+    ctx = Context(NOW + hours * 3600, crisis=crisis, caller={"number": "+33612345678"})
+    s, acts = start(flow, ctx)
+    for inp in sequence:
+        try:
+            s, acts = step(flow, s, inp, ctx)
+        except FlowInputError:
+            continue
+        assert Session.from_dict(json.loads(json.dumps(s.to_dict()))) == s
+        assert len(acts) < 4 * MAX_STEPS
+        if s.done:
+            assert step(flow, s, inp, ctx) == (s, [])
