@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -260,11 +261,7 @@ class FlowDoc(_Strict):
             nodes=nodes,
             schedules={name: h.schedule(name) for name, h in self.schedules.items()},
         )
-        return m.Flow(**{**_fields(flow), "version": content_hash(flow)})
-
-
-def _fields(flow: m.Flow) -> dict[str, Any]:
-    return {k: getattr(flow, k) for k in ("id", "start", "languages", "nodes", "schedules")}
+        return dataclasses.replace(flow, version=content_hash(flow))
 
 
 def _text(p: Any, default: str) -> m.Text:
