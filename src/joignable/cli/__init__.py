@@ -25,6 +25,7 @@ _COMMAND_MODULES = [
     "joignable.cli.simulate",
     "joignable.cli.serve",
     "joignable.cli.user",
+    "joignable.cli.flows",
 ]
 
 
