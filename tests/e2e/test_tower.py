@@ -160,3 +160,28 @@ def test_an_outsourcers_supervisor_sees_only_their_part_of_the_tower() -> None:
                 )
         finally:
             browser.close()
+
+
+def test_times_are_in_the_centers_zone_not_the_browsers() -> None:
+    """The center is in Europe/Paris (examples/center.yaml); the browser says
+    New York: the tower's clock, and every time it shows, is Paris time."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    with live_server() as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        context = browser.new_context(timezone_id="America/New_York", locale="en-US")
+        page = context.new_page()
+        try:
+            with artefact_on_failure(page, server.artefacts, "tower-zone"):
+                sign_in(page, server.base, "supervisor", "/tower")
+                clock = page.locator("#center-time")
+                expect(clock).to_contain_text("Paris")
+                now = datetime.now(ZoneInfo("Europe/Paris"))
+                around = {(now + timedelta(minutes=d)).strftime("%H:%M Paris") for d in (-1, 0, 1)}
+                assert clock.inner_text() in around
+                # not the demo: its outage switch is not shown (CSS once overrode `hidden`)
+                expect(page.locator("#conn")).to_have_text("live")
+                expect(page.locator("#outage-box")).to_be_hidden()
+        finally:
+            browser.close()

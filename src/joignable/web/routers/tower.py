@@ -101,6 +101,7 @@ def _page(request: Request, template: str, user: User, **extra: Any) -> HTMLResp
         "user": user,
         "csrf_token": request.cookies.get(CSRF_COOKIE, ""),
         "center": config.center.name if config else "joignable",
+        "timezone": config.center.timezone if config else "UTC",
         **extra,
     }
     return templates.TemplateResponse(request, template, context)  # type: ignore[no-any-return]

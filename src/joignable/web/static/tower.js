@@ -5,6 +5,18 @@
   const $ = (sel) => document.querySelector(sel);
   const state = { window: "sliding", snap: null, received: 0, ws: null, retry: 500, find: { find: "", state: "" } };
 
+  // --- times of day in the center's time zone, whatever the browser's ------------------
+  const zone = document.body.dataset.timezone || "UTC";
+  function formatter(options) {
+    try { return new Intl.DateTimeFormat(undefined, { ...options, timeZone: zone, hourCycle: "h23" }); }
+    catch (e) { return new Intl.DateTimeFormat(undefined, { ...options, timeZone: "UTC", hourCycle: "h23" }); }
+  }
+  const clockFmt = formatter({ hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  const minuteFmt = formatter({ hour: "2-digit", minute: "2-digit" });
+  const at = (epochSeconds) => clockFmt.format(new Date(epochSeconds * 1000));
+  const place = zone.split("/").pop().replace(/_/g, " ");
+  function tickCenterTime() { $("#center-time").textContent = `${minuteFmt.format(new Date())} ${place}`; }
+
   // --- the REST API (the server's routes) ---------------------------------------------
   function csrf() {
     const m = document.cookie.match(/(?:^|; )joignable_csrf=([^;]*)/);
@@ -177,14 +189,14 @@
       const value = a.value === null ? "" : ` — now ${a.metric.endsWith("rate") || a.metric.startsWith("service") || a.metric === "occupancy" ? pct(a.value) : Math.round(a.value * 10) / 10}`;
       active.append(el("li", { class: `alert ${a.severity}` },
         el("strong", {}, `${a.scope} ${a.scope_id}`), ` ${a.title}${value}`,
-        el("span", { class: "muted small" }, ` since ${new Date(a.at * 1000).toLocaleTimeString()}${a.contract ? " · contract" : ""}`)));
+        el("span", { class: "muted small" }, ` since ${at(a.at)}${a.contract ? " · contract" : ""}`)));
     }
     const recent = $("#alerts-recent");
     recent.replaceChildren();
     const items = [...snap.alerts.recent.map((a) => ({ at: a.at, text: `${a.kind === "AlertRaised" ? "▲" : "▼"} ${a.scope} ${a.scope_id}: ${a.title}`, cls: a.kind === "AlertRaised" ? a.severity : "cleared" })),
       ...snap.throttles.recent.map((t) => ({ at: t.at, text: `⇄ ${t.queue} → ${t.site}: share ${pct(t.previous)} → ${pct(t.share)}`, cls: "info" }))]
       .sort((x, y) => y.at - x.at).slice(0, 12);
-    for (const it of items) recent.append(el("li", { class: `alert ${it.cls}` }, `${new Date(it.at * 1000).toLocaleTimeString()} ${it.text}`));
+    for (const it of items) recent.append(el("li", { class: `alert ${it.cls}` }, `${at(it.at)} ${it.text}`));
   }
 
   // The server lists the agents the filter matches (the first 300 in id order) and
@@ -349,5 +361,7 @@
   $("#agent-state").addEventListener("change", sendFilter);
   $("#waiting-queue").addEventListener("change", render);
   $("#outage").addEventListener("change", (e) => act(e.target.checked ? "Outage simulated" : "Outage over", () => API.outage(e.target.checked)));
+  tickCenterTime();
+  setInterval(tickCenterTime, 1000);
   connect();
 })();
