@@ -21,13 +21,18 @@ from joignable.core.routing.engine import Engine, EngineSettings
 from joignable.core.routing.lifecycle import (
     CONTACT_TRANSITIONS,
     CUSTOMER_LEFT,
+    IN_LINE,
+    OFFER_TIMEOUT,
     PRESENCE_TRANSITIONS,
+    UNANSWERED,
+    WRAP_UP_TIMEOUT,
     ContactEvent,
     ContactOver,
     ContactState,
     InvalidTransition,
     Presence,
     PresenceEvent,
+    allows,
     may_log_out,
     missed_too_many,
     next_contact_state,
@@ -82,6 +87,17 @@ def test_the_customer_leaving_means_leave_complete_or_is_refused() -> None:
         ContactState.OFFERED,
         ContactState.CONNECTED,
     }
+
+
+def test_the_routing_sets_and_time_outs_agree_with_the_table() -> None:
+    """In line: exactly where an offer can be made; unanswered: exactly where
+    the contact may still leave; a time-out's event is a legal move of the
+    state its timer waits in (offered, wrap-up) and of no other."""
+    offerable = {s for s in ContactState if allows(s, ContactEvent.OFFER)}
+    assert set(IN_LINE) == offerable == {s for s in ContactState if allows(s, ContactEvent.MOVE)}
+    assert set(UNANSWERED) == {s for s in ContactState if allows(s, ContactEvent.LEAVE)}
+    assert {s for s in ContactState if allows(s, OFFER_TIMEOUT)} == {ContactState.OFFERED}
+    assert {s for s in ContactState if allows(s, WRAP_UP_TIMEOUT)} == {ContactState.WRAP_UP}
 
 
 def test_presence_rules() -> None:

@@ -25,11 +25,13 @@ from .. import commands as cmd
 from .. import events as ev
 from ..model import Channel, ContactSpec, EndReason, OverflowAction, QueueSpec
 from .lifecycle import (
+    IN_LINE,
     ContactEvent,
     ContactState,
     InvalidTransition,
     Presence,
     PresenceEvent,
+    allows,
     may_log_out,
     missed_too_many,
     next_contact_state,
@@ -174,7 +176,7 @@ class Engine(CenterState):
     def _drain_queue(self, qs: QueueState) -> None:
         for entry in list(qs.waiting):
             c = self.contacts.get(entry[3])
-            if c is not None and c.state is ContactState.WAITING:
+            if c is not None and c.state in IN_LINE:
                 self._route_contact(c)
 
     def _leave_line(self, contact: Contact, action: OverflowAction, reason: str) -> None:
@@ -254,7 +256,7 @@ class Engine(CenterState):
                 self._route_agent(agent)
             elif kind == TIMER_STEP:
                 self._emit(ev.ContactStepReached, contact_id=c.id, step=target)
-                if c.state is ContactState.WAITING:
+                if c.state in IN_LINE:
                     self._route_contact(c)
             else:
                 self._leave_line(c, self.queues[c.queue].spec.on_max_wait, "max_wait")
@@ -273,7 +275,7 @@ class Engine(CenterState):
         if qs.spec.standby and not was_standby:
             for entry in list(qs.waiting):
                 contact = self.contacts[entry[3]]
-                if contact.state is ContactState.WAITING:
+                if contact.state in IN_LINE:
                     self._leave_line(contact, qs.spec.on_standby, "standby")
         elif not qs.spec.standby:
             self._drain_queue(qs)
@@ -331,7 +333,7 @@ class Engine(CenterState):
         for qs in list(self.queues.values()):
             for entry in list(qs.waiting):
                 contact = self.contacts[entry[3]]
-                if contact.channel is not c.channel or contact.state is not ContactState.WAITING:
+                if contact.channel is not c.channel or contact.state not in IN_LINE:
                     continue
                 if c.standby:
                     self._leave_line(contact, qs.spec.on_standby, "channel_standby")
@@ -407,7 +409,7 @@ class Engine(CenterState):
         spec = self.queues[contact.queue].spec
         if spec.max_wait is not None and self.now - contact.since >= spec.max_wait:
             self._leave_line(contact, spec.on_max_wait, "max_wait")
-        if contact.state is ContactState.WAITING:
+        if contact.state in IN_LINE:
             self._route_contact(contact)
         self._route_agent(agent)
 
@@ -432,7 +434,7 @@ class Engine(CenterState):
         own = (
             contact is not None
             and contact.agent == agent.id
-            and contact.state is ContactState.WRAP_UP
+            and allows(contact.state, ContactEvent.FINISH_WRAP_UP)
         )
         leg = None if own else agent.leg_of(c.contact_id)
         if leg is not None:  # its part of a contact it transferred

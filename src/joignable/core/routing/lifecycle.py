@@ -101,6 +101,20 @@ CONTACT_TRANSITIONS: dict[ContactState, dict[ContactEvent, ContactState]] = {
 }
 
 
+#: Where the contact stands for the routing rules: IN_LINE, it is in its
+#: queue's waiting line (it may be offered, moved by an overflow, taken out
+#: by a standby or its maximum wait); UNANSWERED, no agent has it yet (its
+#: routing steps still widen; it may leave). Checked against the table by
+#: tests/unit/test_lifecycle.py: the states allowing OFFER, and LEAVE.
+IN_LINE: frozenset[ContactState] = frozenset({ContactState.WAITING})
+UNANSWERED: frozenset[ContactState] = frozenset({ContactState.WAITING, ContactState.OFFERED})
+
+#: What a time-out does: an offer not answered in time is declined, a wrap-up
+#: not closed in time is finished. A time-out acts only while the table still
+#: allows its event (else the contact moved on and the timer is stale).
+OFFER_TIMEOUT = ContactEvent.DECLINE
+WRAP_UP_TIMEOUT = ContactEvent.FINISH_WRAP_UP
+
 #: What the customer leaving (an `Abandon`) does to the contact in each state;
 #: a state not listed refuses it (`on_customer_left`).
 CUSTOMER_LEFT: dict[ContactState, ContactEvent] = {
@@ -157,6 +171,11 @@ def next_contact_state(state: ContactState, event: ContactEvent) -> ContactState
         return CONTACT_TRANSITIONS[state][event]
     except KeyError:
         raise InvalidTransition("contact", state.value, event.value) from None
+
+
+def allows(state: ContactState, event: ContactEvent) -> bool:
+    """Whether the contact lifecycle lets `event` happen in `state`."""
+    return event in CONTACT_TRANSITIONS[state]
 
 
 def on_customer_left(state: ContactState) -> ContactEvent:
