@@ -37,6 +37,12 @@ FORBIDDEN_MODULES = (
     "joignable.core.routing.runtime",
     "joignable.service.runner",
 )
+#: (file, names) allowed from `joignable.core.commands`, with why.
+COMMANDS_ALLOWED = {
+    # the app's exception handler maps the engine's refusal to 409: an error
+    # type, no command is built
+    "web/errors.py": {"CommandRejected"},
+}
 #: (file, function) pairs allowed to reach `runner.engine`, with why.
 ALLOWED = {
     # admission is a write path: the queue a contact enters is chosen by the
@@ -123,3 +129,53 @@ def test_a_violation_is_caught() -> None:
     assert (
         violations("def _route(s):\n    return s.runner.engine\n", "web/routers/contacts.py") == []
     )
+
+
+def command_violations(source: str, where: str) -> list[str]:
+    """Where a module under `web/` (at `where`) reaches the engine's commands or
+    submits to the runner itself, as readable lines."""
+    allowed = COMMANDS_ALLOWED.get(where, set())
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == "joignable.core.commands":
+                    found.append(f"{where}:{node.lineno}: imports {alias.name}")
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = {alias.name for alias in node.names}
+            if node.module == "joignable.core.commands" and not names <= allowed:
+                found.append(f"{where}:{node.lineno}: imports from joignable.core.commands")
+            elif node.module == "joignable.core" and "commands" in names:
+                found.append(f"{where}:{node.lineno}: imports joignable.core.commands")
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "submit"
+        ):
+            found.append(f"{where}:{node.lineno}: submits to the runner")
+    return found
+
+
+def _web_files() -> list[Path]:
+    return sorted((SRC / "web").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", _web_files(), ids=lambda p: str(p.relative_to(SRC)))
+def test_the_web_layer_builds_no_command(path: Path) -> None:
+    where = str(path.relative_to(SRC))
+    assert command_violations(path.read_text(), where) == []
+
+
+def test_a_command_built_in_a_router_is_caught() -> None:
+    bad = (
+        "from joignable.core import commands as cmd\n"
+        "import joignable.core.commands\n"
+        "from joignable.core.commands import LogIn, CommandRejected\n"
+        "async def log_in(services, agent_id):\n"
+        "    return await services.runner.submit(cmd.LogIn(agent_id=agent_id))\n"
+    )
+    found = command_violations(bad, "web/routers/agents.py")
+    assert len(found) == 4, found
+    ok = "from joignable.core.commands import CommandRejected\n"
+    assert command_violations(ok, "web/errors.py") == []
+    assert len(command_violations(ok, "web/routers/agents.py")) == 1

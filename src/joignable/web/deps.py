@@ -3,23 +3,31 @@
 Why: every route that names an agent, a queue or a contact must answer the
 same way — 404 when the id is unknown, 403 when the user may not touch it —
 and build its response from the same views; doing it once here keeps the
-routers to what each endpoint does.
+routers to what each endpoint does. The use cases an action calls (`desk`,
+`supervision`, `departure`) are built here too, and `acted` maps their
+refusals to statuses once for every router.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Sequence
+from typing import Any, TypeVar
 
 from fastapi import HTTPException
 
-from joignable.core import commands as cmd
 from joignable.core.codec import to_plain
 from joignable.core.events import Event
 from joignable.service.config import Queue
 from joignable.service.contacts import ContactRecord
+from joignable.service.departure import Departure
+from joignable.service.desk import Desk
 from joignable.service.readside import AgentCard
+from joignable.service.refusals import Acted, NotYourContact, Unknown
+from joignable.service.supervision import Supervision
 from joignable.web.auth import User
 from joignable.web.state import Services
+
+T = TypeVar("T")
 
 
 def forbidden(what: str) -> HTTPException:
@@ -96,7 +104,7 @@ def queue_view(services: Services, queue_id: str) -> dict[str, Any]:
     }
 
 
-def events_out(events: list[Event]) -> dict[str, Any]:
+def events_out(events: Sequence[Event]) -> dict[str, Any]:
     """The response of an action: the events it caused, durable."""
     out = []
     for event in events:
@@ -106,7 +114,33 @@ def events_out(events: list[Event]) -> dict[str, Any]:
     return {"seq": events[-1].seq if events else None, "events": out}
 
 
-async def run(services: Services, command: cmd.Command) -> dict[str, Any]:
-    """Submit `command` and return `events_out` of its events (409 / 503 raised
-    by the app's error handlers)."""
-    return events_out(await services.runner.submit(command))
+def desk(services: Services) -> Desk:
+    """The agent-desk use cases over the app's runner and read side."""
+    return Desk(services.runner, services.read, services.contacts)
+
+
+def supervision(services: Services) -> Supervision:
+    """The supervisor's use cases over the app's runner, read side and configuration."""
+    return Supervision(services.runner, services.read, services.contacts, services.configurator)
+
+
+def departure(services: Services) -> Departure:
+    """The use case of a contact leaving (cancelled, abandoned)."""
+    return Departure(services.runner, services.contacts)
+
+
+async def refusals_mapped(call: Awaitable[T]) -> T:
+    """Await a use case; its refusals become HTTP errors: an unknown agent,
+    contact, queue… 404, a contact that is not the agent's 409 (the engine's
+    own refusals are the app's handlers', 409 / 503)."""
+    try:
+        return await call
+    except Unknown as exc:
+        raise HTTPException(404, str(exc)) from None
+    except NotYourContact as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+async def acted(call: Awaitable[Acted]) -> dict[str, Any]:
+    """Await a use case and answer `events_out` of what it did."""
+    return events_out((await refusals_mapped(call)).events)

@@ -25,13 +25,18 @@ from .. import commands as cmd
 from .. import events as ev
 from ..model import Channel, ContactSpec, EndReason, OverflowAction, QueueSpec
 from .lifecycle import (
+    IN_LINE,
     ContactEvent,
     ContactState,
     InvalidTransition,
     Presence,
     PresenceEvent,
+    allows,
+    may_log_out,
+    missed_too_many,
     next_contact_state,
     next_presence,
+    on_customer_left,
 )
 from .matching import IndexedRouter, Router, RoutingState
 from .runtime import Agent, Contact, QueueState
@@ -122,11 +127,12 @@ class Engine(CenterState):
         except KeyError:
             raise cmd.CommandRejected(f"no queue {queue_id!r}") from None
 
-    def _held_by(self, contact: Contact, agent_id: str, state: ContactState) -> None:
+    def _held_by(self, contact: Contact, agent_id: str, event: ContactEvent) -> None:
+        """The contact is with the agent and the lifecycle lets `event` happen to
+        it now; raises `CommandRejected` / `InvalidTransition` otherwise."""
         if contact.agent != agent_id:
             raise cmd.CommandRejected(f"contact {contact.id} is not with agent {agent_id}")
-        if contact.state is not state:
-            raise InvalidTransition("contact", contact.state.value, f"be handled as {state}")
+        next_contact_state(contact.state, event)
 
     # ------------------------------------------------------------ decisions
 
@@ -170,7 +176,7 @@ class Engine(CenterState):
     def _drain_queue(self, qs: QueueState) -> None:
         for entry in list(qs.waiting):
             c = self.contacts.get(entry[3])
-            if c is not None and c.state is ContactState.WAITING:
+            if c is not None and c.state in IN_LINE:
                 self._route_contact(c)
 
     def _leave_line(self, contact: Contact, action: OverflowAction, reason: str) -> None:
@@ -250,7 +256,7 @@ class Engine(CenterState):
                 self._route_agent(agent)
             elif kind == TIMER_STEP:
                 self._emit(ev.ContactStepReached, contact_id=c.id, step=target)
-                if c.state is ContactState.WAITING:
+                if c.state in IN_LINE:
                     self._route_contact(c)
             else:
                 self._leave_line(c, self.queues[c.queue].spec.on_max_wait, "max_wait")
@@ -269,7 +275,7 @@ class Engine(CenterState):
         if qs.spec.standby and not was_standby:
             for entry in list(qs.waiting):
                 contact = self.contacts[entry[3]]
-                if contact.state is ContactState.WAITING:
+                if contact.state in IN_LINE:
                     self._leave_line(contact, qs.spec.on_standby, "standby")
         elif not qs.spec.standby:
             self._drain_queue(qs)
@@ -327,7 +333,7 @@ class Engine(CenterState):
         for qs in list(self.queues.values()):
             for entry in list(qs.waiting):
                 contact = self.contacts[entry[3]]
-                if contact.channel is not c.channel or contact.state is not ContactState.WAITING:
+                if contact.channel is not c.channel or contact.state not in IN_LINE:
                     continue
                 if c.standby:
                     self._leave_line(contact, qs.spec.on_standby, "channel_standby")
@@ -345,7 +351,7 @@ class Engine(CenterState):
     def _h_log_out(self, c: cmd.LogOut) -> None:
         agent = self._agent(c.agent_id)
         next_presence(agent.presence, PresenceEvent.LOG_OUT)
-        if agent.holding:
+        if not may_log_out(agent.holding):
             raise cmd.CommandRejected(f"agent {agent.id} still holds {agent.holding} contact(s)")
         self._emit(ev.AgentLoggedOut, agent_id=agent.id, by=c.by)
 
@@ -380,20 +386,19 @@ class Engine(CenterState):
 
     def _h_accept(self, c: cmd.Accept) -> None:
         contact = self._contact(c.contact_id)
-        self._held_by(contact, c.agent_id, ContactState.OFFERED)
+        self._held_by(contact, c.agent_id, ContactEvent.ACCEPT)
         self._emit(ev.OfferAccepted, contact_id=contact.id, agent_id=c.agent_id, by=c.by)
 
     def _h_reject(self, c: cmd.Reject) -> None:
         contact = self._contact(c.contact_id)
-        self._held_by(contact, c.agent_id, ContactState.OFFERED)
+        self._held_by(contact, c.agent_id, ContactEvent.DECLINE)
         self._decline(contact, self.agents[c.agent_id], timed_out=False, by=c.by)
 
     def _decline(self, contact: Contact, agent: Agent, *, timed_out: bool, by: str = "") -> None:
         self._emit(
             ev.OfferDeclined, contact_id=contact.id, agent_id=agent.id, timed_out=timed_out, by=by
         )
-        limit = self.settings.max_missed_offers
-        if limit and agent.missed >= limit and agent.presence is Presence.READY:
+        if missed_too_many(agent.presence, agent.missed, self.settings.max_missed_offers):
             self._emit(ev.AgentMissedTooMany, agent_id=agent.id, missed=agent.missed)
             self._emit(
                 ev.AgentPresenceChanged,
@@ -404,13 +409,13 @@ class Engine(CenterState):
         spec = self.queues[contact.queue].spec
         if spec.max_wait is not None and self.now - contact.since >= spec.max_wait:
             self._leave_line(contact, spec.on_max_wait, "max_wait")
-        if contact.state is ContactState.WAITING:
+        if contact.state in IN_LINE:
             self._route_contact(contact)
         self._route_agent(agent)
 
     def _h_complete(self, c: cmd.Complete) -> None:
         contact = self._contact(c.contact_id)
-        self._held_by(contact, c.agent_id, ContactState.CONNECTED)
+        self._held_by(contact, c.agent_id, ContactEvent.COMPLETE)
         wrap = self.queues[contact.queue].spec.wrap_up
         self._emit(
             ev.ContactCompleted,
@@ -429,14 +434,14 @@ class Engine(CenterState):
         own = (
             contact is not None
             and contact.agent == agent.id
-            and contact.state is ContactState.WRAP_UP
+            and allows(contact.state, ContactEvent.FINISH_WRAP_UP)
         )
         leg = None if own else agent.leg_of(c.contact_id)
         if leg is not None:  # its part of a contact it transferred
             self._finish_leg(agent, leg.seq, code=c.code, resolved=c.resolved, by=c.by)
             return
         contact = self._contact(c.contact_id)
-        self._held_by(contact, c.agent_id, ContactState.WRAP_UP)
+        self._held_by(contact, c.agent_id, ContactEvent.FINISH_WRAP_UP)
         self._emit(
             ev.WrapUpFinished,
             contact_id=contact.id,
@@ -471,7 +476,10 @@ class Engine(CenterState):
 
     def _h_transfer(self, c: cmd.Transfer) -> None:
         contact = self._contact(c.contact_id)
-        self._held_by(contact, c.agent_id, ContactState.CONNECTED)
+        to_queue = ContactEvent.TRANSFER_TO_QUEUE
+        self._held_by(
+            contact, c.agent_id, to_queue if c.to_queue else ContactEvent.TRANSFER_TO_AGENT
+        )
         if bool(c.to_queue) == bool(c.to_agent):
             raise cmd.CommandRejected("a transfer names either a queue or an agent")
         agent = self.agents[c.agent_id]
@@ -516,11 +524,9 @@ class Engine(CenterState):
 
     def _h_abandon(self, c: cmd.Abandon) -> None:
         contact = self._contact(c.contact_id)
-        if contact.state is ContactState.CONNECTED:  # the customer hung up: conversation over
+        if on_customer_left(contact.state) is ContactEvent.COMPLETE:  # hung up while talking
             self._h_complete(cmd.Complete(contact_id=contact.id, agent_id=contact.agent, by=c.by))
             return
-        if contact.state is ContactState.WRAP_UP:
-            raise cmd.CommandRejected(f"contact {contact.id} is already finished")
         self._end(contact, EndReason.ABANDONED, c.by)
 
     def _h_cancel(self, c: cmd.Cancel) -> None:

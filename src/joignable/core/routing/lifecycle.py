@@ -11,13 +11,23 @@ Contact
   * A transfer to a queue moves CONNECTED back to WAITING; a transfer to an
     agent moves CONNECTED to OFFERED. The history is kept on the contact.
   * A waiting or offered contact may be abandoned or cancelled; a connected
-    contact ends through wrap-up.
+    contact ends through wrap-up. The customer leaving (`Abandon`) means
+    LEAVE while waiting or offered and COMPLETE while connected (wrap-up
+    follows); in wrap-up the conversation is already over: `ContactOver`
+    (`CUSTOMER_LEFT`).
+  * An agent's command on a contact is one event of the table (accept,
+    decline, complete, finish_wrap_up, transfer_…): the engine asks the
+    table before it emits anything (`next_contact_state`), so a command in
+    the wrong stage is refused with `InvalidTransition` naming that event.
 
 Agent presence
   * An agent is OFFLINE, READY or NOT_READY (with a reason code). Only a READY
     agent receives offers.
   * Going NOT_READY while handling contacts is allowed: no new offers, current
-    contacts finish. Logging out is refused while the agent holds contacts.
+    contacts finish. Logging out is refused while the agent holds contacts
+    (`may_log_out`).
+  * An agent who lets `limit` offers in a row go unanswered while READY is
+    put NOT_READY (`missed_too_many`); a limit of 0 never does.
   * What a supervisor sees (available, reserved, busy, wrap-up) is derived from
     presence and the agent's contacts: see `agent_activity`. An agent holding
     three chats at different stages is not one state of a single table.
@@ -29,6 +39,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from ..commands import CommandRejected
+
 
 class InvalidTransition(Exception):
     """A command asked for a transition the lifecycle does not allow."""
@@ -38,6 +50,12 @@ class InvalidTransition(Exception):
         self.what = what
         self.state = state
         self.event = event
+
+
+class ContactOver(InvalidTransition, CommandRejected):
+    """The customer left a contact whose conversation is already over (in
+    wrap-up). Also a `CommandRejected`: callers that caught the engine's
+    refusal of it before it was a lifecycle rule still do."""
 
 
 class ContactState(StrEnum):
@@ -80,6 +98,29 @@ CONTACT_TRANSITIONS: dict[ContactState, dict[ContactEvent, ContactState]] = {
         ContactEvent.FINISH_WRAP_UP: ContactState.ENDED,
     },
     ContactState.ENDED: {},
+}
+
+
+#: Where the contact stands for the routing rules: IN_LINE, it is in its
+#: queue's waiting line (it may be offered, moved by an overflow, taken out
+#: by a standby or its maximum wait); UNANSWERED, no agent has it yet (its
+#: routing steps still widen; it may leave). Checked against the table by
+#: tests/unit/test_lifecycle.py: the states allowing OFFER, and LEAVE.
+IN_LINE: frozenset[ContactState] = frozenset({ContactState.WAITING})
+UNANSWERED: frozenset[ContactState] = frozenset({ContactState.WAITING, ContactState.OFFERED})
+
+#: What a time-out does: an offer not answered in time is declined, a wrap-up
+#: not closed in time is finished. A time-out acts only while the table still
+#: allows its event (else the contact moved on and the timer is stale).
+OFFER_TIMEOUT = ContactEvent.DECLINE
+WRAP_UP_TIMEOUT = ContactEvent.FINISH_WRAP_UP
+
+#: What the customer leaving (an `Abandon`) does to the contact in each state;
+#: a state not listed refuses it (`on_customer_left`).
+CUSTOMER_LEFT: dict[ContactState, ContactEvent] = {
+    ContactState.WAITING: ContactEvent.LEAVE,
+    ContactState.OFFERED: ContactEvent.LEAVE,
+    ContactState.CONNECTED: ContactEvent.COMPLETE,  # the conversation is over: wrap-up
 }
 
 
@@ -132,12 +173,38 @@ def next_contact_state(state: ContactState, event: ContactEvent) -> ContactState
         raise InvalidTransition("contact", state.value, event.value) from None
 
 
+def allows(state: ContactState, event: ContactEvent) -> bool:
+    """Whether the contact lifecycle lets `event` happen in `state`."""
+    return event in CONTACT_TRANSITIONS[state]
+
+
+def on_customer_left(state: ContactState) -> ContactEvent:
+    """The contact event the customer leaving means in `state` (LEAVE or
+    COMPLETE); raises `ContactOver` in wrap-up or once ended."""
+    try:
+        return CUSTOMER_LEFT[state]
+    except KeyError:
+        raise ContactOver("contact", state.value, "be abandoned") from None
+
+
 def next_presence(state: Presence, event: PresenceEvent) -> Presence:
     """The presence after `event`; raises `InvalidTransition` if not allowed."""
     try:
         return PRESENCE_TRANSITIONS[state][event]
     except KeyError:
         raise InvalidTransition("agent", state.value, event.value) from None
+
+
+def may_log_out(holding: int) -> bool:
+    """Whether an agent holding `holding` contacts (offered, connected, in
+    wrap-up, or legs of transferred ones) may log out: only with none."""
+    return holding == 0
+
+
+def missed_too_many(presence: Presence, missed: int, limit: int) -> bool:
+    """Whether an agent who has now missed `missed` offers in a row must go
+    NOT_READY: a `limit` above 0 reached while READY."""
+    return 0 < limit <= missed and presence is Presence.READY
 
 
 def agent_activity(

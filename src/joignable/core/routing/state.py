@@ -18,8 +18,12 @@ from typing import Any, NamedTuple
 from .. import events as ev
 from ..model import AlertFacts, Channel, EndReason, QueueSpec
 from .lifecycle import (
+    CONTACT_TRANSITIONS,
+    IN_LINE,
+    OFFER_TIMEOUT,
+    UNANSWERED,
+    WRAP_UP_TIMEOUT,
     ContactEvent,
-    ContactState,
     PresenceEvent,
     next_contact_state,
     next_presence,
@@ -163,16 +167,12 @@ class CenterState:
         if c is None:
             return False
         if kind == TIMER_OFFER:
-            return c.state is ContactState.OFFERED and c.offer_seq == token
+            return OFFER_TIMEOUT in CONTACT_TRANSITIONS[c.state] and c.offer_seq == token
         if kind == TIMER_WRAP:
-            return c.state is ContactState.WRAP_UP and c.offer_seq == token
+            return WRAP_UP_TIMEOUT in CONTACT_TRANSITIONS[c.state] and c.offer_seq == token
         if kind == TIMER_STEP:
-            return (
-                c.line == token
-                and c.step + 1 == target
-                and c.state in (ContactState.WAITING, ContactState.OFFERED)
-            )
-        return c.line == token and c.state is ContactState.WAITING and not c.overdue
+            return c.line == token and c.step + 1 == target and c.state in UNANSWERED
+        return c.line == token and c.state in IN_LINE and not c.overdue
 
     def pending_timers(self) -> list[Timer]:
         """The timers that would still act, in firing order."""

@@ -5,20 +5,24 @@ Why each is its own endpoint: each is one command of the engine, recorded
 with who asked (`by`). An agent may act only as themselves; a supervisor may
 act for an agent of their scope, an admin for anyone (the audit trail then
 names the supervisor).
+
+The handlers only translate: each builds the input of a `service.desk` use
+case (which checks the agent, the contact and the transfer target and
+submits the command); the scope check stays here.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
-from joignable.core import commands as cmd
 from joignable.schema.text import SafeName
+from joignable.service import desk as d
 from joignable.service.config import Id
 from joignable.web.auth import User, require_role
-from joignable.web.deps import agent_for, run
+from joignable.web.deps import acted, agent_for, desk
 from joignable.web.state import Services, get_services
 
 router = APIRouter(prefix="/api/agents/{agent_id}", tags=["agent actions"])
@@ -55,11 +59,6 @@ class TransferIn(_Body):
         return self
 
 
-def _contact(services: Services, contact_id: str) -> None:
-    if services.contacts.get(contact_id) is None:
-        raise HTTPException(404, f"no contact {contact_id!r}")
-
-
 @router.post("/login")
 async def log_in(
     agent_id: str,
@@ -70,7 +69,7 @@ async def log_in(
     """Log the agent in (not ready unless `ready`). 409 if already logged in."""
     agent_for(services, user, agent_id)
     ready = body.ready if body is not None else False
-    return await run(services, cmd.LogIn(agent_id=agent_id, ready=ready, by=user.name))
+    return await acted(desk(services).log_in(d.LogIn(agent_id, ready=ready, by=user.name)))
 
 
 @router.post("/logout")
@@ -79,7 +78,7 @@ async def log_out(
 ) -> dict[str, Any]:
     """Log the agent out. 409 while they hold contacts."""
     agent_for(services, user, agent_id)
-    return await run(services, cmd.LogOut(agent_id=agent_id, by=user.name))
+    return await acted(desk(services).log_out(d.LogOut(agent_id, by=user.name)))
 
 
 @router.post("/ready")
@@ -88,7 +87,7 @@ async def ready(
 ) -> dict[str, Any]:
     """Ready for offers."""
     agent_for(services, user, agent_id)
-    return await run(services, cmd.SetReady(agent_id=agent_id, by=user.name))
+    return await acted(desk(services).go_ready(d.GoReady(agent_id, by=user.name)))
 
 
 @router.post("/not-ready")
@@ -101,7 +100,8 @@ async def not_ready(
     """Not ready, with a reason code (break, training, ...)."""
     agent_for(services, user, agent_id)
     reason = body.reason if body is not None else "break"
-    return await run(services, cmd.SetNotReady(agent_id=agent_id, reason=reason, by=user.name))
+    action = d.GoNotReady(agent_id, reason=reason, by=user.name)
+    return await acted(desk(services).go_not_ready(action))
 
 
 @router.post("/offers/{contact_id}/accept")
@@ -113,8 +113,7 @@ async def accept(
 ) -> dict[str, Any]:
     """Accept the offered contact. 409 if it is not offered to this agent."""
     agent_for(services, user, agent_id)
-    _contact(services, contact_id)
-    return await run(services, cmd.Accept(contact_id=contact_id, agent_id=agent_id, by=user.name))
+    return await acted(desk(services).accept(d.Accept(agent_id, contact_id, by=user.name)))
 
 
 @router.post("/offers/{contact_id}/reject")
@@ -126,8 +125,7 @@ async def reject(
 ) -> dict[str, Any]:
     """Decline the offer: the contact goes back to its place in line."""
     agent_for(services, user, agent_id)
-    _contact(services, contact_id)
-    return await run(services, cmd.Reject(contact_id=contact_id, agent_id=agent_id, by=user.name))
+    return await acted(desk(services).decline(d.Decline(agent_id, contact_id, by=user.name)))
 
 
 @router.post("/contacts/{contact_id}/complete")
@@ -139,9 +137,7 @@ async def complete(
 ) -> dict[str, Any]:
     """The conversation ended; wrap-up starts."""
     agent_for(services, user, agent_id)
-    _contact(services, contact_id)
-    command = cmd.Complete(contact_id=contact_id, agent_id=agent_id, by=user.name)
-    return await run(services, command)
+    return await acted(desk(services).complete(d.Complete(agent_id, contact_id, by=user.name)))
 
 
 @router.post("/contacts/{contact_id}/wrap-up")
@@ -155,18 +151,12 @@ async def wrap_up(
     """Finish wrap-up with a code and whether the request was resolved — or the
     wrap-up of the agent's part of a contact it transferred (`resolved` is then
     the next agent's to say; it is recorded as given)."""
-    agent = agent_for(services, user, agent_id)
-    if contact_id not in agent.wrapping_transferred:
-        _contact(services, contact_id)
+    agent_for(services, user, agent_id)
     body = body or WrapUpIn()
-    command = cmd.FinishWrapUp(
-        contact_id=contact_id,
-        agent_id=agent_id,
-        code=body.code,
-        resolved=body.resolved,
-        by=user.name,
+    action = d.FinishWrapUp(
+        agent_id, contact_id, code=body.code, resolved=body.resolved, by=user.name
     )
-    return await run(services, command)
+    return await acted(desk(services).finish_wrap_up(action))
 
 
 @router.post("/contacts/{contact_id}/transfer")
@@ -179,17 +169,11 @@ async def transfer(
 ) -> dict[str, Any]:
     """Send a connected contact to another queue (back in line) or to an agent."""
     agent_for(services, user, agent_id)
-    _contact(services, contact_id)
-    read = services.read
-    if body.to_queue is not None and not read.has_queue(body.to_queue):
-        raise HTTPException(404, f"no queue {body.to_queue!r}")
-    if body.to_agent is not None and not read.has_agent(body.to_agent):
-        raise HTTPException(404, f"no agent {body.to_agent!r}")
-    command = cmd.Transfer(
-        contact_id=contact_id,
-        agent_id=agent_id,
+    action = d.Transfer(
+        agent_id,
+        contact_id,
         to_queue=body.to_queue or "",
         to_agent=body.to_agent or "",
         by=user.name,
     )
-    return await run(services, command)
+    return await acted(desk(services).transfer(action))

@@ -24,15 +24,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from joignable.core import commands as cmd
 from joignable.core.model import Channel
 from joignable.schema.fields import Level
 from joignable.schema.text import FreeText, SafeName
 from joignable.service.admission import Admission, Arrival, KeyReused, UnknownQueue
 from joignable.service.config import Id
+from joignable.service.departure import Leave
 from joignable.service.throttles import ThrottleBank
 from joignable.web.auth import User, require_role
-from joignable.web.deps import contact_for, queue_for, run
+from joignable.web.deps import acted, contact_for, departure, queue_for
 from joignable.web.state import Services, get_services
 
 router = APIRouter(tags=["contacts"])
@@ -174,7 +174,7 @@ async def cancel(
 ) -> dict[str, Any]:
     """Withdraw a waiting or offered contact. 409 if it is connected or ended."""
     contact_for(services, user, contact_id)
-    return await run(services, cmd.Cancel(contact_id=contact_id, by=user.name))
+    return await acted(departure(services).leave(Leave(contact_id, abandoned=False, by=user.name)))
 
 
 @router.post("/api/contacts/{contact_id}/abandon")
@@ -183,4 +183,4 @@ async def abandon(
 ) -> dict[str, Any]:
     """The customer left (hung up, closed the chat); a connected contact goes to wrap-up."""
     contact_for(services, user, contact_id)
-    return await run(services, cmd.Abandon(contact_id=contact_id, by=user.name))
+    return await acted(departure(services).leave(Leave(contact_id, abandoned=True, by=user.name)))

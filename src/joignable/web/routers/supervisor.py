@@ -7,21 +7,34 @@ supervisor's name, and a restart keeps them (the configurator re-applies only
 what changed in the configuration itself). A scoped supervisor acts only
 inside their scope: a channel standby affects every queue, so it is for
 admins and unscoped supervisors.
+
+The handlers only translate: each builds the input of a `service.supervision`
+use case (which checks what the move names exists and submits the command);
+the scope checks stay here.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from joignable.core import commands as cmd
-from joignable.core.model import Capacity, Channel
+from joignable.core.model import AgentSpec, Channel
+from joignable.service import supervision as s
 from joignable.service.config import Id
 from joignable.web.auth import User, require_role
-from joignable.web.deps import agent_for, agent_view, contact_for, forbidden, queue_for, run
+from joignable.web.deps import (
+    acted,
+    agent_for,
+    agent_view,
+    contact_for,
+    events_out,
+    forbidden,
+    queue_for,
+    refusals_mapped,
+    supervision,
+)
 from joignable.web.state import Services, get_services
 
 router = APIRouter(prefix="/api/supervisor", tags=["supervisor actions"])
@@ -68,44 +81,27 @@ async def move_agent(
 ) -> dict[str, Any]:
     """Move an agent to other channels (capacity), queues, site or team, or change
     its skills (`{"billing": 7, "support": 0}`: level 7, support taken away), live."""
-    agent = agent_for(services, user, agent_id)
-    read = services.read
-    config = services.configurator.current
-    spec = agent.spec
-    if body.capacity is not None:
-        spec = replace(spec, capacity=Capacity.configured(dict(body.capacity)))
-    if body.queues is not None:
-        unknown = [q for q in body.queues if not read.has_queue(q)]
-        if unknown:
-            raise HTTPException(404, f"no queue {unknown[0]!r}")
-        for q in body.queues:
-            queue_for(services, user, q)
-        spec = replace(spec, queues=frozenset(body.queues))
-    if body.site is not None:
-        if body.site not in {s.id for s in config.sites}:
-            raise HTTPException(404, f"no site {body.site!r}")
-        spec = replace(spec, site=body.site)
-    if body.team is not None:
-        if body.team not in {t.id for t in config.teams}:
-            raise HTTPException(404, f"no team {body.team!r}")
-        spec = replace(spec, team=body.team)
-    if body.skills is not None:
-        unknown = [name for name in body.skills if name not in config.skills]
-        if unknown:
-            raise HTTPException(404, f"no skill {unknown[0]!r} in the configuration")
-        skills = dict(spec.skills)
-        for name, level in body.skills.items():
-            if level:
-                skills[name] = level
-            else:
-                skills.pop(name, None)
-        spec = replace(spec, skills=tuple(sorted(skills.items())))
-    if not user.may_see_agent(spec):
-        raise forbidden(f"moving agent {agent_id} there")
-    result = await run(services, cmd.ConfigureAgent(agent=spec, by=user.name))
-    card = read.agent(agent_id)
-    if card is not None:  # the batch is durable and folded before the caller resumes
-        result["agent"] = agent_view(card)
+    agent_for(services, user, agent_id)
+    for q in body.queues or ():
+        queue_for(services, user, q)
+    move = s.MoveAgent(
+        agent_id,
+        capacity=tuple(body.capacity.items()) if body.capacity is not None else None,
+        queues=frozenset(body.queues) if body.queues is not None else None,
+        site=body.site,
+        team=body.team,
+        skills=tuple(body.skills.items()) if body.skills is not None else None,
+        by=user.name,
+    )
+
+    def in_scope(spec: AgentSpec) -> None:
+        if not user.may_see_agent(spec):
+            raise forbidden(f"moving agent {agent_id} there")
+
+    moved = await refusals_mapped(supervision(services).move_agent(move, in_scope))
+    result = events_out(moved.events)
+    if moved.agent is not None:
+        result["agent"] = agent_view(moved.agent)
     return result
 
 
@@ -115,7 +111,7 @@ async def log_agent_out(
 ) -> dict[str, Any]:
     """Log an agent out. 409 while they hold contacts."""
     agent_for(services, user, agent_id)
-    return await run(services, cmd.LogOut(agent_id=agent_id, by=user.name))
+    return await acted(supervision(services).log_out(s.ForceLogOut(agent_id, by=user.name)))
 
 
 @router.post("/queues/{queue_id}/standby")
@@ -127,8 +123,8 @@ async def queue_standby(
 ) -> dict[str, Any]:
     """Put a queue on standby (its standby action applies to waiting contacts) or back."""
     queue_for(services, user, queue_id)
-    command = cmd.SetQueueStandby(queue_id=queue_id, standby=body.standby, by=user.name)
-    return await run(services, command)
+    action = s.QueueStandby(queue_id, body.standby, by=user.name)
+    return await acted(supervision(services).queue_standby(action))
 
 
 @router.post("/channels/{channel}/standby")
@@ -141,8 +137,8 @@ async def channel_standby(
     """Put a whole channel on standby in every queue, or back (unscoped users only)."""
     if user.scoped:
         raise forbidden("a channel standby (it affects every queue)")
-    command = cmd.SetChannelStandby(channel=channel, standby=body.standby, by=user.name)
-    return await run(services, command)
+    action = s.ChannelStandby(channel, body.standby, by=user.name)
+    return await acted(supervision(services).channel_standby(action))
 
 
 @router.post("/contacts/{contact_id}/priority")
@@ -154,5 +150,5 @@ async def change_priority(
 ) -> dict[str, Any]:
     """Change a contact's priority; a waiting contact moves in line at once."""
     contact_for(services, user, contact_id)
-    command = cmd.ChangePriority(contact_id=contact_id, priority=body.priority, by=user.name)
-    return await run(services, command)
+    action = s.ChangePriority(contact_id, body.priority, by=user.name)
+    return await acted(supervision(services).change_priority(action))
