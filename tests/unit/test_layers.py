@@ -44,11 +44,7 @@ COMMANDS_ALLOWED = {
     "web/errors.py": {"CommandRejected"},
 }
 #: (file, function) pairs allowed to reach `runner.engine`, with why.
-ALLOWED = {
-    # admission is a write path: the queue a contact enters is chosen by the
-    # writer's live queues (helper "usecases" moves it into a service use case)
-    ("web/routers/contacts.py", "_route"),
-}
+ALLOWED: set[tuple[str, str]] = set()  # none left: admission is a service use case
 
 
 def _files() -> list[Path]:
@@ -126,9 +122,6 @@ def test_a_violation_is_caught() -> None:
     assert len(found) == 5, found
     ok = "from joignable.service.readside import ReadSide\ndef f(s):\n    return s.log.engine\n"
     assert violations(ok, "web/routers/page.py") == []
-    assert (
-        violations("def _route(s):\n    return s.runner.engine\n", "web/routers/contacts.py") == []
-    )
 
 
 def command_violations(source: str, where: str) -> list[str]:
