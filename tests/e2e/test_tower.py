@@ -185,3 +185,32 @@ def test_times_are_in_the_centers_zone_not_the_browsers() -> None:
                 expect(page.locator("#outage-box")).to_be_hidden()
         finally:
             browser.close()
+
+
+def test_a_priority_change_says_where_the_contact_went_and_rows_stay_put() -> None:
+    with live_server() as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        try:
+            with artefact_on_failure(page, server.artefacts, "tower-priority"):
+                ids = [server.contact("voice") for _ in range(3)]  # nobody logged in
+                sign_in(page, server.base, "supervisor", "/tower")
+                rows = page.locator("#t-waiting tbody tr")
+                expect(rows).to_have_count(3)
+                expect(rows.first).to_have_attribute("data-id", ids[0])
+                last = page.locator(f'#t-waiting tr[data-id="{ids[2]}"]')
+                last.hover()  # the supervisor points at the row they act on
+                last.locator("input.priority").fill("10")
+                last.get_by_role("button", name="Set priority").click()
+                expect(page.locator("#toast")).to_contain_text("now 1st of 3 in voice")
+                server.api("POST", f"/api/contacts/{ids[0]}/cancel")  # served meanwhile
+                gone = page.locator(f'#t-waiting tr[data-id="{ids[0]}"]')
+                expect(gone).to_have_class("gone")  # greyed under the mouse, not removed
+                expect(rows.first).to_have_attribute("data-id", ids[0])  # nothing moved
+                page.mouse.move(5, 5)  # the mouse leaves: the served contact goes
+                expect(rows).to_have_count(2)
+                expect(gone).to_have_count(0)
+                line = server.api("GET", "/api/queues/voice/waiting").json()
+                assert [c["id"] for c in line] == [ids[2], ids[1]]  # served first now
+        finally:
+            browser.close()

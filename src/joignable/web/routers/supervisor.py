@@ -148,7 +148,18 @@ async def change_priority(
     user: User = Depends(supervisors),
     services: Services = Depends(get_services),
 ) -> dict[str, Any]:
-    """Change a contact's priority; a waiting contact moves in line at once."""
-    contact_for(services, user, contact_id)
+    """Change a contact's priority; a waiting contact moves in line at once.
+    The answer says where it now stands: `position` (1 is served first) of
+    `waiting` in `queue` (no position once it is no longer waiting)."""
+    record = contact_for(services, user, contact_id)
     action = s.ChangePriority(contact_id, body.priority, by=user.name)
-    return await acted(supervision(services).change_priority(action))
+    out = await acted(supervision(services).change_priority(action))
+    line = services.read.waiting_line(record.queue)
+    entries = line.entries if line is not None else ()
+    found = [e.position for e in entries if e.id == contact_id]
+    return {
+        **out,
+        "queue": record.queue,
+        "position": found[0] if found else None,
+        "waiting": len(entries),
+    }

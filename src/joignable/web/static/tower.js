@@ -50,9 +50,10 @@
     outage: (on) => call("POST", "/api/demo/outage", { on }),
   };
   async function act(label, fn) {
-    try { await fn(); toast(`${label}: done`); }
+    try { const said = await fn(); toast(`${label}: ${typeof said === "string" && said ? said : "done"}`); }
     catch (e) { toast(`${label}: ${e.message}`, true); }
   }
+  const ordinal = (n) => `${n}${n % 100 >= 11 && n % 100 <= 13 ? "th" : ["th", "st", "nd", "rd"][n % 10] || "th"}`;
   function toast(text, bad) {
     const t = $("#toast");
     t.textContent = text;
@@ -257,7 +258,11 @@
   // The server sends each queue's longest-waiting contacts (the first 20 of each);
   // the queue list chooses one queue's, so any queue's contact can be reached.
   function renderWaiting(snap) {
-    const tbody = $("#t-waiting").tBodies[0];
+    const table = $("#t-waiting");
+    const tbody = table.tBodies[0];
+    // while the supervisor points at (or types in) the list, rows keep their places
+    const typing = document.activeElement && document.activeElement.matches("input") && table.contains(document.activeElement);
+    const frozen = table.matches(":hover") || typing;
     const pick = $("#waiting-queue");
     const inLine = [...new Set([...Object.keys(snap.figures[state.window].queue || {}), ...snap.waiting.map((c) => c.queue)])].sort();
     const wanted = [...new Set([...inLine, pick.value].filter(Boolean))].sort();
@@ -278,7 +283,10 @@
         set.addEventListener("click", () => {
           const p = Number(value.value);
           if (!Number.isInteger(p) || p < -1000 || p > 1000) { toast(`Priority of ${c.id}: a whole number from -1000 to 1000`, true); return; }
-          act(`Priority of ${c.id} to ${p}`, () => API.priority(c.id, p));
+          act(`Priority of ${c.id} to ${p}`, async () => {
+            const out = await API.priority(c.id, p);
+            return out.position ? `now ${ordinal(out.position)} of ${out.waiting} in ${out.queue}` : "";
+          });
         });
         return el("tr", {}, el("th", { scope: "row" }, c.id), el("td", {}, c.queue), el("td", {}, c.channel), el("td", {}), el("td", {}),
           el("td", { class: "actions" }, value, set));
@@ -288,8 +296,17 @@
       row.dataset.priority = String(c.priority);
       setCell(row.cells[3], dur(c.waited), COLUMNS[1][2](c.waited));
       setCell(row.cells[4], String(c.priority), "");
+      row.classList.remove("gone");
+      for (const b of row.querySelectorAll("button, input")) b.disabled = false;
+      if (!frozen) tbody.append(row); // in line order (an existing row moves)
     }
-    prune(tbody, ids);
+    if (frozen) { // under the mouse, nothing moves: a row whose contact left is greyed, not removed
+      for (const row of tbody.rows) {
+        if (ids.has(row.dataset.id)) continue;
+        row.classList.add("gone");
+        for (const b of row.querySelectorAll("button, input")) b.disabled = true;
+      }
+    } else prune(tbody, ids);
     $("#waiting-shown").textContent = `${shown} listed (each queue's ${snap.waiting_per_queue || 20} longest waits)`;
   }
 
@@ -360,6 +377,8 @@
   $("#agent-filter").addEventListener("input", () => { clearTimeout(sendFilter.timer); sendFilter.timer = setTimeout(sendFilter, 150); });
   $("#agent-state").addEventListener("change", sendFilter);
   $("#waiting-queue").addEventListener("change", render);
+  $("#t-waiting").addEventListener("mouseleave", () => { if (state.snap) render(); });
+  $("#t-waiting").addEventListener("focusout", () => setTimeout(() => { if (state.snap) render(); }, 0));
   $("#outage").addEventListener("change", (e) => act(e.target.checked ? "Outage simulated" : "Outage over", () => API.outage(e.target.checked)));
   tickCenterTime();
   setInterval(tickCenterTime, 1000);
