@@ -231,9 +231,10 @@ def test_throttle_decisions_reach_webhooks_and_cuts_reach_mailboxes(tmp_path: Pa
                 center="demo",
             )
             for event in (cut, raised):
-                assert decisions.record(event)
-                notifier.notify_throttle(event)
+                notifier.notify_throttle(event)  # recorded in the history, then told
+            notifier.notify_throttle(cut)  # the same decision again: told once
             await notifier.aclose()
+            assert decisions.last("voice", "lyon") == raised
             assert notifier.statistics().delivered == 3  # two webhooks, one e-mail
 
         asyncio.run(run())

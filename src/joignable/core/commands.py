@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import AgentSpec, AlertFacts, Channel, ContactSpec, QueueSpec
+from .model import AgentSpec, AlertFacts, Channel, ContactSpec, QueueSpec, ThrottleFacts
 
 
 class CommandRejected(Exception):
@@ -64,6 +64,14 @@ class ClearAlert(Command):
     """Record an alert the live evaluator cleared; nothing if not active."""
 
     alert: AlertFacts
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordThrottle(Command):
+    """Record a migration-throttle decision; nothing if it is already the
+    throttle's latest. Refused when its kind or share does not fit."""
+
+    decision: ThrottleFacts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import AgentSpec, AlertFacts, Channel, ContactSpec, EndReason, QueueSpec
+from .model import AgentSpec, AlertFacts, Channel, ContactSpec, EndReason, QueueSpec, ThrottleFacts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -245,6 +245,15 @@ class AlertCleared(Event):
     """An active alert ended (recovered, or its rule changed)."""
 
     alert: AlertFacts
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThrottleDecided(Event):
+    """A migration throttle's share changed (cut, raised, or a new target),
+    decided by the live controller and logged by the single writer: a restart
+    or a replay finds each throttle's share here without deciding again."""
+
+    decision: ThrottleFacts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

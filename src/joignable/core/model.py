@@ -231,3 +231,28 @@ class AlertFacts:
     contract: bool = False
     raised_at: float | None = None
     reason: str = ""
+
+
+#: the kinds of migration-throttle decision (`core/routing/throttle.py`'s event classes)
+THROTTLE_KINDS = ("ThrottleLowered", "ThrottleRaised", "ThrottleTargetSet")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThrottleFacts:
+    """What a migration-throttle decision says (see `core/routing/throttle.
+    ThrottleEvent`), in plain values so that the event log can hold it: `kind`
+    one of `THROTTLE_KINDS`, `at` when the controller decided, the share sent
+    from queue `queue` to site `site` (`previous` -> `share`); a cut or a raise
+    carries the `abandonment_rate` over `sample` outcomes that caused it, a new
+    target its `target` and who set it (`by`)."""
+
+    kind: str
+    at: float
+    queue: str
+    site: str
+    share: float
+    previous: float
+    target: float | None = None
+    abandonment_rate: float | None = None
+    sample: int = 0
+    by: str = ""

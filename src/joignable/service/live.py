@@ -55,7 +55,8 @@ from joignable.service.readside import ReadSide
 from joignable.service.roster import EVERYONE, AgentFilter, Roster, agent_filter
 from joignable.service.runner import CenterRunner
 from joignable.service.scope import FIELDS, Scope, compact, scoped_figures, scoped_rows, scoped_view
-from joignable.service.throttles import RECENT, ThrottleBank
+from joignable.service.throttle_decisions import ThrottleDecisions
+from joignable.service.throttles import ThrottleBank
 from joignable.store.throttles import ThrottleHistory
 
 # the scope code lives in service/scope.py; these names stay importable from here
@@ -122,13 +123,12 @@ class LiveHub:
         # alert decisions go through the single writer; the log gives them back
         self.decisions = AlertDecisions(runner, self._alert)
         self._alerts_restored = False
+        # throttle decisions go through the single writer too; the bank is a read
+        # model (the replay gives each throttle its logged share back)
         self.throttles = ThrottleBank(throttles, runner.clock.now())
-        # throttle decisions are stored (alert_history) and taken back at start
-        self.throttle_history: ThrottleHistory | None = None
-        self._throttle_writes: set[asyncio.Task[None]] = set()
-        if throttles:
-            self.throttle_history = ThrottleHistory(runner.log.engine, runner.log.tenant)
-            self._restore_throttles()
+        self.throttle_decisions = ThrottleDecisions(runner, self.throttles, self._throttle_logged)
+        # where databases older than ThrottleDecided kept the last shares (read once)
+        self.throttle_history = ThrottleHistory(runner.log.engine, runner.log.tenant)
         self.notifier = notifier
         self.tz = ZoneInfo(timezone)
         self.min_interval = min_interval
@@ -170,7 +170,7 @@ class LiveHub:
                 await self._task
             self._task = None
         await self.decisions.drain()
-        await self.drain_throttle_writes()
+        await self.throttle_decisions.drain()
 
     def add_section(self, name: str, provider: Callable[[], Any]) -> None:
         """Add `provider()`'s result to every snapshot under `name` (e.g. the demo)."""
@@ -190,11 +190,10 @@ class LiveHub:
 
     def set_throttles(self, throttles: Sequence[ThrottleSettings], *, by: str = "") -> None:
         """Replace the migration throttles (a configuration applied live): see
-        `ThrottleBank.configure`; a new target is a decision, stored and told."""
-        if throttles and self.throttle_history is None:
-            self.throttle_history = ThrottleHistory(self.runner.log.engine, self.runner.log.tenant)
-        for event in self.throttles.configure(throttles, self.runner.clock.now(), by=by):
-            self._throttle_decided(event)
+        `ThrottleBank.configure`; a new target is a decision, logged and told."""
+        self.throttle_decisions.migrate(self.throttle_history)
+        now = self.runner.clock.now()
+        self.throttle_decisions.submit(self.throttles.configure(throttles, now, by=by))
         self._dirty.set()
 
     # ------------------------------------------------------------ the push loop
@@ -451,8 +450,8 @@ class LiveHub:
         if evaluate:
             self._restore_alerts()
             self._decide(self.alerts.evaluate(figures, now))
-            for decision in self.throttles.decide(now):
-                self._throttle_decided(decision)
+            self.throttle_decisions.migrate(self.throttle_history)
+            self.throttle_decisions.submit(self.throttles.decide(now))
         snapshot: dict[str, Any] = {
             "type": "snapshot",
             "at": now,
@@ -552,57 +551,11 @@ class LiveHub:
 
     # ------------------------------------------------------------ throttle decisions
 
-    def _restore_throttles(self) -> None:
-        """The recent decisions and each throttle's last share, from the store."""
-        history = self.throttle_history
-        if history is None:
-            return
-        try:
-            decisions = set(history.decisions(RECENT))
-            for controller in self.throttles.controllers.values():
-                last = history.last(controller.settings.queue, controller.settings.site)
-                if last is not None:
-                    decisions.add(last)
-        except Exception:
-            log.exception("reading the stored throttle decisions failed")
-            return
-        self.throttles.restore(sorted(decisions, key=lambda e: (e.at, e.kind)))
-
-    def _throttle_decided(self, event: ThrottleEvent) -> None:
-        """Store a decision durably, in the background (it is already on screen)."""
-        log.info("throttle %s -> %s: share %.3f -> %.3f (%s)",
-                 event.queue, event.site, event.previous, event.share, event.kind)  # fmt: skip
-        history = self.throttle_history
-        if history is None:
-            return
-        try:
-            task = asyncio.get_running_loop().create_task(self._record_throttle(history, event))
-        except RuntimeError:  # no event loop (a synchronous caller): write now
-            self._record_now(history, event)
-            return
-        self._throttle_writes.add(task)
-        task.add_done_callback(self._throttle_writes.discard)
-
-    async def _record_throttle(self, history: ThrottleHistory, event: ThrottleEvent) -> None:
-        """Store the decision, then tell the webhooks and mailboxes (once)."""
-        fresh = await asyncio.to_thread(self._record_now, history, event)
-        if fresh and self.notifier is not None:
+    def _throttle_logged(self, seq: int, event: ThrottleEvent) -> None:
+        """A throttle decision is durable: told (the bank shows it already)."""
+        if self.notifier is not None:
             self.notifier.notify_throttle(event)
-
-    @staticmethod
-    def _record_now(history: ThrottleHistory, event: ThrottleEvent) -> bool:
-        """Whether the decision is new (True as well when storing failed: people
-        must still hear of it)."""
-        try:
-            return history.record(event)
-        except Exception:
-            log.exception("storing the throttle decision %s failed", event)
-            return True
-
-    async def drain_throttle_writes(self) -> None:
-        """Wait until every throttle decision made so far is stored."""
-        while self._throttle_writes:
-            await asyncio.gather(*list(self._throttle_writes), return_exceptions=True)
+        self._dirty.set()
 
     def statistics(self) -> dict[str, Any]:
         return {

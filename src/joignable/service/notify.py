@@ -14,8 +14,8 @@ background, never blocking the live figures:
   the event id so that a resent message is recognisably the same one.
 
 Migration throttle decisions (a site's share cut, raised, or given a new
-target) are told the same way once the live hub has stored them
-(`store/throttles.py`): every webhook hears of each decision
+target) are recorded and told the same way once the single writer has logged
+them (`store/throttles.py` keeps their history rows): every webhook hears of each decision
 (`throttle.lowered`, `throttle.raised`, `throttle.target_set`); mailboxes hear
 of the cuts only, the decisions a supervisor must act on (a raise comes in
 small steps and would flood a mailbox).
@@ -45,7 +45,7 @@ import httpx
 from joignable.core.alerts.rules import AlertCleared, AlertEvent
 from joignable.core.routing.throttle import ThrottleEvent, ThrottleLowered, ThrottleRaised
 from joignable.store.alerts import AlertHistory, Delivery
-from joignable.store.throttles import as_row_data
+from joignable.store.throttles import ThrottleHistory, as_row_data
 
 log = logging.getLogger(__name__)
 
@@ -298,9 +298,9 @@ class Notifier:
         self._start(self._handle(event), event.id)
 
     def notify_throttle(self, event: ThrottleEvent) -> None:
-        """Start the deliveries of a throttle decision the caller has stored
-        (`store/throttles.py`: the outcomes are written into its row)."""
-        self._start(self._deliver(throttle_notice(event, self.center)), f"throttle {event.at}")
+        """Record a throttle decision in the history (`store/throttles.py`) and
+        start its deliveries; returns at once."""
+        self._start(self._handle_throttle(event), f"throttle {event.at}")
 
     def _start(self, job: Awaitable[None], name: str) -> None:
         task = asyncio.ensure_future(job)
@@ -342,6 +342,20 @@ class Notifier:
                 return  # already recorded, hence already notified
         self.stats.recorded += 1
         await self._deliver(alert_notice(event, self.center))
+
+    async def _handle_throttle(self, event: ThrottleEvent) -> None:
+        if self.history is not None:
+            decisions = ThrottleHistory(self.history.engine, self.history.tenant)
+            try:
+                fresh = await asyncio.to_thread(decisions.record, event)
+            except Exception:
+                log.exception("recording throttle decision %s failed", event)
+                fresh = True
+            if not fresh:
+                self.stats.duplicates += 1
+                return
+        self.stats.recorded += 1
+        await self._deliver(throttle_notice(event, self.center))
 
     async def _deliver(self, notice: Notice) -> None:
         jobs = [self.deliver_webhook(t, notice) for t in self.webhooks]

@@ -8,12 +8,18 @@ every push; `POST /api/contacts` asks it where each new contact goes.
 
 A throttle "queue Q → site S" sends its share of Q's arrivals to queue `Q@S`
 (`variant_queue`), a queue of the configuration whose first routing step is
-restricted to site S (checked by `service/config.py`). Decisions are stored
-durably by `store/throttles.py` and, at start, the last stored share of each
-throttle is taken back, so a restart never resets a share the controller cut.
-A configuration applied live (`configure`) keeps each throttle's controller —
-its share, outcomes and routing — and a new target is a `ThrottleTargetSet`
-decision like any other.
+restricted to site S (checked by `service/config.py`).
+
+Every decision is an event of the log (`ThrottleDecided`): the bank's
+decisions are *pending* until the single writer has logged them
+(`service/throttle_decisions.py` submits them); the bank is a read model of
+the runner, so at a restart the replay hands each throttle its logged share
+(`ThrottleController.adopt`) and a restart never resets a share the
+controller cut, without deciding again. A decision the writer refuses is
+taken back (`refused`): the share is what the log says. A configuration
+applied live (`configure`) keeps each throttle's controller — its share,
+outcomes and routing — and a new target is a `ThrottleTargetSet` decision
+like any other.
 """
 
 from __future__ import annotations
@@ -23,12 +29,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from joignable.core import events as ev
-from joignable.core.model import Channel, EndReason
+from joignable.core.model import Channel, EndReason, ThrottleFacts
 from joignable.core.routing.runtime import QueueState
 from joignable.core.routing.throttle import (
     ThrottleController,
     ThrottleEvent,
     ThrottleSettings,
+    decision_of,
+    facts_of,
 )
 
 RECENT = 30
@@ -56,6 +64,10 @@ class ThrottleBank:
         # replaced since then (its site changed) is fed harmlessly, not the new one
         self._tracked: dict[str, tuple[ThrottleController, float]] = {}
         self.recent: deque[ThrottleEvent] = deque(maxlen=RECENT)
+        # decisions taken here and not yet logged (or refused); the seq of the
+        # last logged decision seen (a replay after a store failure repeats them)
+        self.pending: dict[ThrottleFacts, ThrottleEvent] = {}
+        self._logged_seq = 0
 
     def configure(
         self, throttles: Iterable[ThrottleSettings], now: float, *, by: str = ""
@@ -80,24 +92,48 @@ class ThrottleBank:
             controllers[settings.queue] = controller
         self.controllers = controllers
         self.via = {variant_queue(t.queue, t.site): t.queue for t in throttles_of(controllers)}
-        self.recent.extend(out)
+        self._taken(out)
         return out
 
-    def restore(self, decisions: Iterable[ThrottleEvent]) -> None:
-        """Take back stored decisions (oldest first): the recent list, and each
-        throttle's last share, kept within its configured floor and target (a
-        target raised since then is reached in steps, as S stays healthy)."""
-        last: dict[str, ThrottleEvent] = {}
-        for event in decisions:
-            controller = self.controllers.get(event.queue)
-            if controller is None or controller.settings.site != event.site:
-                continue  # a throttle no longer configured
-            self.recent.append(event)
-            last[event.queue] = event
-        for queue, event in last.items():
-            controller = self.controllers[queue]
-            floor = min(controller.settings.min_share, controller.target)
-            controller.share = min(controller.target, max(floor, event.share))
+    def _taken(self, decisions: list[ThrottleEvent]) -> None:
+        self.recent.extend(decisions)
+        for decision in decisions:
+            self.pending[facts_of(decision)] = decision
+
+    def logged(self, event: ev.ThrottleDecided) -> None:
+        """A decision is in the log: one of the bank's own (no longer pending),
+        or one it did not take (a replay, another process), adopted by its
+        throttle's controller — a throttle of the same queue and site — and
+        listed among the recent ones."""
+        if event.seq and event.seq <= self._logged_seq:
+            return  # seen already (the log replayed after a store failure)
+        self._logged_seq = event.seq
+        if self.pending.pop(event.decision, None) is not None:
+            return
+        try:
+            decision = decision_of(event.decision)
+        except ValueError:
+            return  # a kind of a later version
+        controller = self.controllers.get(decision.queue)
+        if controller is None or controller.settings.site != decision.site:
+            return  # a throttle no longer configured
+        controller.adopt(decision)
+        self.recent.append(decision)
+
+    def settled(self, decision: ThrottleEvent) -> None:
+        """The writer took the decision without logging it (already the latest)."""
+        self.pending.pop(facts_of(decision), None)
+
+    def refused(self, decision: ThrottleEvent) -> None:
+        """The writer refused the decision (the store failed): it is taken back —
+        the share returns to what it was, if no later decision moved it."""
+        if self.pending.pop(facts_of(decision), None) is None:
+            return
+        controller = self.controllers.get(decision.queue)
+        if controller is not None and controller.share == decision.share:
+            controller.share = decision.previous
+        if decision in self.recent:
+            self.recent.remove(decision)
 
     def route(self, queue: str, accepts: Callable[[str], bool] | None = None) -> str:
         """The queue a new arrival for `queue` should enter: `queue` itself, or
@@ -114,7 +150,9 @@ class ThrottleBank:
         return target if controller.route() else queue
 
     def apply(self, event: ev.Event) -> None:
-        if isinstance(event, ev.ContactQueued) and event.contact.queue in self.via:
+        if isinstance(event, ev.ThrottleDecided):
+            self.logged(event)
+        elif isinstance(event, ev.ContactQueued) and event.contact.queue in self.via:
             controller = self.controllers[self.via[event.contact.queue]]
             self._tracked[event.contact.id] = (controller, event.at)
         elif isinstance(event, ev.OfferAccepted):
@@ -131,7 +169,7 @@ class ThrottleBank:
         out: list[ThrottleEvent] = []
         for controller in self.controllers.values():
             out.extend(controller.decide(now))
-        self.recent.extend(out)
+        self._taken(out)
         return out
 
     def as_list(self, now: float) -> list[dict[str, Any]]:

@@ -18,12 +18,13 @@ the best available agent is offered it. No polling.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable
 from typing import Any
 
 from .. import commands as cmd
 from .. import events as ev
-from ..model import Channel, ContactSpec, EndReason, OverflowAction, QueueSpec
+from ..model import THROTTLE_KINDS, Channel, ContactSpec, EndReason, OverflowAction, QueueSpec
 from .lifecycle import (
     IN_LINE,
     ContactEvent,
@@ -561,6 +562,19 @@ class Engine(CenterState):
         if c.alert.alert_id in self.alerts:
             self._emit(ev.AlertCleared, alert=c.alert)
 
+    def _h_record_throttle(self, c: cmd.RecordThrottle) -> None:
+        d = c.decision
+        if d.kind not in THROTTLE_KINDS:
+            raise cmd.CommandRejected(f"unknown throttle decision kind {d.kind!r}")
+        if not d.queue or not d.site:
+            raise cmd.CommandRejected("a throttle decision names its queue and site")
+        for name in ("share", "previous"):
+            value = getattr(d, name)
+            if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+                raise cmd.CommandRejected(f"throttle {d.queue}->{d.site}: {name} must be in [0, 1]")
+        if self.throttles.get(d.queue) != d:
+            self._emit(ev.ThrottleDecided, decision=d)
+
     def _h_tick(self, c: cmd.Tick) -> None:
         self._fire_timers(self.now)
 
@@ -588,5 +602,6 @@ class Engine(CenterState):
         cmd.EndSelfService: _h_self_service,
         cmd.RaiseAlert: _h_raise_alert,
         cmd.ClearAlert: _h_clear_alert,
+        cmd.RecordThrottle: _h_record_throttle,
         cmd.Tick: _h_tick,
     }

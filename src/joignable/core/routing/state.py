@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from .. import events as ev
-from ..model import AlertFacts, Channel, EndReason, QueueSpec
+from ..model import AlertFacts, Channel, EndReason, QueueSpec, ThrottleFacts
 from .lifecycle import (
     CONTACT_TRANSITIONS,
     IN_LINE,
@@ -82,6 +82,7 @@ class CenterState:
         self.channel_standby: set[Channel] = set()
         self.settings = EngineSettings()
         self.alerts: dict[str, AlertFacts] = {}  # active alerts, by alert id
+        self.throttles: dict[str, ThrottleFacts] = {}  # latest throttle decision, by queue
         self.ended: dict[str, int] = {}
         self.router: Router = router(self)
         self.seq = 0
@@ -208,6 +209,7 @@ class CenterState:
             ev.SelfServiceEnded: self._a_nothing,
             ev.AlertRaised: self._a_alert_raised,
             ev.AlertCleared: self._a_alert_cleared,
+            ev.ThrottleDecided: self._a_throttle,
         }
 
     def _refresh(self, agent: Agent, offered: Channel | None = None) -> None:
@@ -240,6 +242,9 @@ class CenterState:
 
     def _a_alert_cleared(self, e: ev.AlertCleared) -> None:
         self.alerts.pop(e.alert.alert_id, None)
+
+    def _a_throttle(self, e: ev.ThrottleDecided) -> None:
+        self.throttles[e.decision.queue] = e.decision
 
     def _a_engine(self, e: ev.EngineConfigured) -> None:
         self.settings = EngineSettings(e.max_missed_offers, e.missed_reason)

@@ -17,8 +17,11 @@ someone to notice. This controller does exactly that, as pure code:
 * `route(...)` says whether the next arrival of Q goes to S, spreading the
   share evenly (a deterministic accumulator, no random draw).
 
-Every decision is returned as a frozen event; the shell stores, shows and
-notifies them. Nothing here reads a clock.
+Every decision is returned as a frozen event; the shell logs it through the
+single writer (`ThrottleFacts`, `facts_of` / `decision_of` below), shows and
+notifies it. A decision the controller did not make itself — read back from
+the log at a restart, or written by another process — is taken with
+`adopt`. Nothing here reads a clock.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+
+from ..model import ThrottleFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +181,21 @@ class ThrottleController:
             by=by,
         )
 
+    def adopt(self, decision: ThrottleEvent) -> None:
+        """Take a logged decision this controller did not make (a replay, another
+        process): its share, kept within the floor and the target in force (a
+        target raised since is reached in steps); the cooldown and the fresh
+        outcomes count from the decision, as if it had been made here."""
+        floor = min(self.settings.min_share, self.target)
+        self.share = min(self.target, max(floor, _clamp(decision.share)))
+        self._changed_at = decision.at
+        self._healthy_since = None
+        self._outcomes.clear()
+        if isinstance(decision, ThrottleLowered):
+            self._lowered += 1
+        elif isinstance(decision, ThrottleRaised):
+            self._raised += 1
+
     # ---------------------------------------------------------------- decision
 
     def rate(self, now: float) -> tuple[float | None, int]:
@@ -288,3 +308,45 @@ def settings_from_dict(data: dict[str, object]) -> ThrottleSettings:
         else:
             raise ValueError(f"{where}: {name} must be a number, got {value!r}")
     return ThrottleSettings(**values)  # type: ignore[arg-type]
+
+
+def facts_of(event: ThrottleEvent) -> ThrottleFacts:
+    """The plain facts of a controller's decision, for a command and the log."""
+    return ThrottleFacts(
+        kind=event.kind,
+        at=event.at,
+        queue=event.queue,
+        site=event.site,
+        share=event.share,
+        previous=event.previous,
+        target=event.target if isinstance(event, ThrottleTargetSet) else None,
+        abandonment_rate=(
+            event.abandonment_rate if isinstance(event, ThrottleLowered | ThrottleRaised) else None
+        ),
+        sample=event.sample if isinstance(event, ThrottleLowered | ThrottleRaised) else 0,
+        by=event.by if isinstance(event, ThrottleTargetSet) else "",
+    )
+
+
+def decision_of(facts: ThrottleFacts) -> ThrottleEvent:
+    """The controller's decision for logged facts; raises `ValueError` on a
+    kind this version does not know."""
+    f = facts
+    if f.kind == "ThrottleTargetSet":
+        target = f.share if f.target is None else f.target
+        return ThrottleTargetSet(
+            at=f.at, queue=f.queue, site=f.site, share=f.share, previous=f.previous,
+            target=target, by=f.by,
+        )  # fmt: skip
+    kinds: dict[str, type[ThrottleLowered] | type[ThrottleRaised]] = {
+        "ThrottleLowered": ThrottleLowered,
+        "ThrottleRaised": ThrottleRaised,
+    }
+    cls = kinds.get(f.kind)
+    if cls is not None:
+        rate = 0.0 if f.abandonment_rate is None else f.abandonment_rate
+        return cls(
+            at=f.at, queue=f.queue, site=f.site, share=f.share, previous=f.previous,
+            abandonment_rate=rate, sample=f.sample,
+        )  # fmt: skip
+    raise ValueError(f"unknown throttle decision kind {facts.kind!r}")
