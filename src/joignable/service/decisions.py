@@ -16,7 +16,14 @@ from collections.abc import Callable, Iterable
 
 from joignable.core import commands as cmd
 from joignable.core import events as ev
-from joignable.core.alerts.rules import AlertCleared, AlertEvent, AlertRaised, ScopeKind, Severity
+from joignable.core.alerts.rules import (
+    AlertCleared,
+    AlertEvaluator,
+    AlertEvent,
+    AlertRaised,
+    ScopeKind,
+    Severity,
+)
 from joignable.core.commands import CommandRejected
 from joignable.core.model import AlertFacts
 from joignable.service.runner import CenterRunner, RunnerUnavailable
@@ -115,7 +122,21 @@ class AlertDecisions:
         self.runner = runner
         self.on_durable = on_durable
         self._tasks: set[asyncio.Task[None]] = set()
+        self._restored = False
         runner.subscribe(self._on_batch)
+
+    def restore(self, evaluator: AlertEvaluator) -> None:
+        """Once the log is replayed: the alerts it holds active are the
+        evaluator's again (no re-evaluation, same ids); an alert whose rule is
+        gone is cleared, and that decision submitted. Does nothing before the
+        runner started or after the first time. Needs a running loop when
+        there is something to clear."""
+        if self._restored or not self.runner.started.is_set():
+            return
+        self._restored = True
+        cleared = evaluator.restore(active_alerts(self.runner), self.runner.clock.now())
+        if cleared:
+            self.submit(cleared)
 
     def submit(self, events: Iterable[AlertEvent]) -> None:
         """Submit each decision as a command (in order: the runner's queue is

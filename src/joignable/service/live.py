@@ -49,7 +49,7 @@ from joignable.core.kpis.book import KpiBook, KpiSettings
 from joignable.core.routing.lifecycle import ContactState
 from joignable.core.routing.runtime import Agent, Contact
 from joignable.core.routing.throttle import ThrottleEvent, ThrottleSettings
-from joignable.service.decisions import AlertDecisions, active_alerts
+from joignable.service.decisions import AlertDecisions
 from joignable.service.notify import Notifier
 from joignable.service.readside import ReadSide
 from joignable.service.roster import EVERYONE, AgentFilter, Roster, agent_filter
@@ -122,7 +122,6 @@ class LiveHub:
         self.alerts = AlertEvaluator(rules)
         # alert decisions go through the single writer; the log gives them back
         self.decisions = AlertDecisions(runner, self._alert)
-        self._alerts_restored = False
         # throttle decisions go through the single writer too; the bank is a read
         # model (the replay gives each throttle its logged share back)
         self.throttles = ThrottleBank(throttles, runner.clock.now())
@@ -529,13 +528,8 @@ class LiveHub:
         return out
 
     def _restore_alerts(self) -> None:
-        """Once the log is replayed: the alerts it holds active are the
-        evaluator's again (no re-evaluation, same ids)."""
-        if self._alerts_restored or not self.runner.started.is_set():
-            return
-        self._alerts_restored = True
-        restored = active_alerts(self.runner)
-        self._decide(self.alerts.restore(restored, self.runner.clock.now()))
+        """Once the log is replayed, the alerts it holds active are the evaluator's."""
+        self.decisions.restore(self.alerts)
 
     def _decide(self, events: Sequence[AlertEvent]) -> None:
         """Submit alert decisions to the single writer; `_alert` sees them once logged."""

@@ -81,6 +81,31 @@ class Notice:
     mail: bool = True  # whether mailboxes hear of it (webhooks hear of everything)
 
 
+def notice_dict(notice: Notice) -> dict[str, object]:
+    """The notice as plain JSON-ready values (an outbox row keeps it)."""
+    return {
+        "id": notice.id, "kind": notice.kind, "section": notice.section,
+        "payload": notice.payload, "subject": notice.subject, "text": notice.text,
+        "mail": notice.mail,
+    }  # fmt: skip
+
+
+def notice_from_dict(data: Mapping[str, object]) -> Notice:
+    """The notice `notice_dict` gave; raises `ValueError` naming a missing or
+    mistyped field."""
+    try:
+        payload = data["payload"]
+        if not isinstance(payload, dict):
+            raise ValueError("payload must be an object")
+        return Notice(
+            id=str(data["id"]), kind=str(data["kind"]), section=str(data["section"]),
+            payload=payload, subject=str(data["subject"]), text=str(data["text"]),
+            mail=bool(data.get("mail", True)),
+        )  # fmt: skip
+    except KeyError as exc:
+        raise ValueError(f"notice without {exc.args[0]!r}") from exc
+
+
 def webhook_body(notice: Notice, center: str = "") -> bytes:
     """The canonical JSON a webhook receives (sorted keys, no spaces)."""
     payload = {
@@ -160,6 +185,11 @@ class WebhookTarget:
         """Back-off before attempt `attempt + 1` (attempt counts from 1)."""
         return float(min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1)))
 
+    @property
+    def name(self) -> str:
+        """The destination's name in delivery outcomes and outbox rows."""
+        return f"webhook {self.url}"
+
 
 @dataclass(frozen=True, slots=True)
 class EmailTarget:
@@ -174,6 +204,16 @@ class EmailTarget:
     max_attempts: int = 4
     backoff_s: float = 1.0
     timeout_s: float = 10.0
+    max_backoff_s: float = 300.0
+
+    def delay(self, attempt: int) -> float:
+        """Back-off before attempt `attempt + 1` (attempt counts from 1)."""
+        return float(min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1)))
+
+    @property
+    def name(self) -> str:
+        """The destination's name in delivery outcomes and outbox rows."""
+        return f"email {','.join(self.recipients)}"
 
 
 WEBHOOK_URL_ENV = "JOIGNABLE_ALERT_WEBHOOK_URL"
@@ -382,6 +422,18 @@ class Notifier:
 
     async def deliver_webhook(self, target: WebhookTarget, notice: Notice) -> Delivery:
         """POST the signed notice until accepted, a permanent refusal, or out of attempts."""
+        status = "not tried"
+        for attempt in range(1, target.max_attempts + 1):
+            ok, retry, status = await self.post_once(target, notice)
+            if ok or not retry:
+                return Delivery(target.name, ok, attempt, status)
+            if attempt < target.max_attempts:
+                await self._sleep(target.delay(attempt))
+        return Delivery(target.name, False, target.max_attempts, status)
+
+    async def post_once(self, target: WebhookTarget, notice: Notice) -> tuple[bool, bool, str]:
+        """One signed POST of the notice: (accepted, worth retrying, status).
+        Never raises for a network failure (it is the status)."""
         body = webhook_body(notice, self.center)
         headers = {
             "Content-Type": "application/json",
@@ -390,50 +442,47 @@ class Notifier:
             SIGNATURE_HEADER: sign(target.secret, body),
             "User-Agent": "joignable-notify/1",
         }
-        status = "not tried"
-        for attempt in range(1, target.max_attempts + 1):
-            self.stats.attempts += 1
-            try:
-                response = await self._http().post(
-                    target.url, content=body, headers=headers, timeout=target.timeout_s
-                )
-            except httpx.HTTPError as exc:
-                status = f"{type(exc).__name__}: {exc}"
-            else:
-                status = f"HTTP {response.status_code}"
-                if response.is_success:
-                    return Delivery(f"webhook {target.url}", True, attempt, status)
-                if response.status_code not in RETRYABLE:
-                    return Delivery(f"webhook {target.url}", False, attempt, status)
-            if attempt < target.max_attempts:
-                await self._sleep(target.delay(attempt))
-        return Delivery(f"webhook {target.url}", False, target.max_attempts, status)
+        self.stats.attempts += 1
+        try:
+            response = await self._http().post(
+                target.url, content=body, headers=headers, timeout=target.timeout_s
+            )
+        except httpx.HTTPError as exc:
+            return False, True, f"{type(exc).__name__}: {exc}"
+        status = f"HTTP {response.status_code}"
+        if response.is_success:
+            return True, False, status
+        return False, response.status_code in RETRYABLE, status
 
     async def send_email(self, target: EmailTarget, notice: Notice) -> Delivery:
         """Send the notice by SMTP, retried with back-off on failure."""
-        message = notice_email(notice, target)
-        name = f"email {','.join(target.recipients)}"
         status = "not tried"
         for attempt in range(1, target.max_attempts + 1):
-            self.stats.attempts += 1
-            try:
-                await aiosmtplib.send(
-                    message,
-                    hostname=target.host,
-                    port=target.port,
-                    username=target.username,
-                    password=target.password,
-                    start_tls=target.start_tls,
-                    use_tls=target.use_tls,
-                    timeout=target.timeout_s,
-                )
-            except (aiosmtplib.SMTPException, OSError) as exc:
-                status = f"{type(exc).__name__}: {exc}"
-            else:
-                return Delivery(name, True, attempt, "sent")
+            ok, _, status = await self.mail_once(target, notice)
+            if ok:
+                return Delivery(target.name, True, attempt, status)
             if attempt < target.max_attempts:
-                await self._sleep(target.backoff_s * 2 ** (attempt - 1))
-        return Delivery(name, False, target.max_attempts, status)
+                await self._sleep(target.delay(attempt))
+        return Delivery(target.name, False, target.max_attempts, status)
+
+    async def mail_once(self, target: EmailTarget, notice: Notice) -> tuple[bool, bool, str]:
+        """One SMTP send of the notice: (sent, worth retrying, status). Never
+        raises for a relay or network failure (it is the status)."""
+        self.stats.attempts += 1
+        try:
+            await aiosmtplib.send(
+                notice_email(notice, target),
+                hostname=target.host,
+                port=target.port,
+                username=target.username,
+                password=target.password,
+                start_tls=target.start_tls,
+                use_tls=target.use_tls,
+                timeout=target.timeout_s,
+            )
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            return False, True, f"{type(exc).__name__}: {exc}"
+        return True, False, "sent"
 
 
 def notice_email(notice: Notice, target: EmailTarget) -> EmailMessage:

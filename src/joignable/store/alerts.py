@@ -59,6 +59,20 @@ class Delivery:
     status: str
 
 
+def history_row(tenant: str, event: AlertEvent) -> dict[str, Any]:
+    """The `alert_history` row of an alert event of center `tenant`."""
+    return {
+        "tenant": tenant,
+        "id": event.id,
+        "alert_id": event.alert_id,
+        "kind": event.kind,
+        "at": event.at,
+        "severity": event.severity.value,
+        "data": json.dumps(event.as_dict(), sort_keys=True, separators=(",", ":")),
+        "deliveries": "{}",
+    }
+
+
 class AlertHistory:
     """The `alert_history` table of one center (tenant). Blocking calls: run
     them in a thread from async code."""
@@ -70,16 +84,7 @@ class AlertHistory:
 
     def record(self, event: AlertEvent) -> bool:
         """Store the event; False if an event with that id was already stored."""
-        row = {
-            "tenant": self.tenant,
-            "id": event.id,
-            "alert_id": event.alert_id,
-            "kind": event.kind,
-            "at": event.at,
-            "severity": event.severity.value,
-            "data": json.dumps(event.as_dict(), sort_keys=True, separators=(",", ":")),
-            "deliveries": "{}",
-        }
+        row = history_row(self.tenant, event)
         try:
             with self._lock, self.engine.begin() as conn:
                 conn.execute(insert(alert_history).values(**row))

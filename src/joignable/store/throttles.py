@@ -18,8 +18,12 @@ long after the control tower showed it, next to the alerts that explain it
   `value` the new share), so `GET /api/alerts/history` lists them with the
   alerts.
 
-At start the live hub reads them back (`decisions`) to show the recent ones
-and to resume each throttle at its last share. Blocking calls: async callers
+These rows are the decisions' *history* (what `GET /api/alerts/history`
+lists, with delivery outcomes); the shares themselves are in the event log
+(`ThrottleDecided`, docs/decisions/0023-throttle-decisions-and-outbox.md).
+A database written before that kept the shares only here: `last` is read
+once at start, for a throttle the log knows nothing of, and that decision is
+then logged (`service/throttle_decisions.py`). Blocking calls: async callers
 run them in a thread.
 """
 
@@ -93,6 +97,21 @@ def from_row_data(data: dict[str, Any]) -> ThrottleEvent | None:
         return None  # written by a version with other fields
 
 
+def history_row(tenant: str, event: ThrottleEvent) -> dict[str, Any]:
+    """The `alert_history` row of a throttle decision of center `tenant`."""
+    data = as_row_data(event)
+    return {
+        "tenant": tenant,
+        "id": data["id"],
+        "alert_id": data["alert_id"],
+        "kind": event.kind,
+        "at": event.at,
+        "severity": data["severity"],
+        "data": json.dumps(data, sort_keys=True, separators=(",", ":")),
+        "deliveries": "{}",
+    }
+
+
 class ThrottleHistory:
     """The throttle decisions of one center (tenant) in `alert_history`."""
 
@@ -103,17 +122,7 @@ class ThrottleHistory:
 
     def record(self, event: ThrottleEvent) -> bool:
         """Store the decision; False if it was already stored."""
-        data = as_row_data(event)
-        row = {
-            "tenant": self.tenant,
-            "id": data["id"],
-            "alert_id": data["alert_id"],
-            "kind": event.kind,
-            "at": event.at,
-            "severity": data["severity"],
-            "data": json.dumps(data, sort_keys=True, separators=(",", ":")),
-            "deliveries": "{}",
-        }
+        row = history_row(self.tenant, event)
         try:
             with self._lock, self.engine.begin() as conn:
                 conn.execute(insert(alert_history).values(**row))

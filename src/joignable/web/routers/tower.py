@@ -29,9 +29,11 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from joignable.service.config import CenterConfig, alert_rules, throttle_settings
+from joignable.service.delivery import Deliveries
 from joignable.service.live import AgentFilter, LiveHub, Scope, scoped_view
 from joignable.service.notify import Notifier, targets_from_env
 from joignable.store.alerts import AlertHistory
+from joignable.store.outbox import Outbox
 from joignable.web.auth import CSRF_COOKIE, User, require_role
 from joignable.web.state import Services
 
@@ -57,17 +59,21 @@ async def startup(app: FastAPI) -> None:
     config: CenterConfig | None = app.state.center_config  # the file's or the stored one
     history = AlertHistory(services.log.engine, services.settings.tenant)
     notifier = notifier_from_env(history, config.center.name if config else "")
+    # notifications go through the outbox, fed from the log (service/delivery.py)
+    outbox = Outbox(services.log.engine, services.settings.tenant)
+    deliveries = await asyncio.to_thread(Deliveries, services.runner, outbox, notifier)
     hub = LiveHub(
         services.runner,
         rules=alert_rules(config),
         throttles=throttle_settings(config),
-        notifier=notifier,
         timezone=config.center.timezone if config else "UTC",
         read=services.read,
     )
     app.state.live = hub
     app.state.alert_history = history
+    app.state.deliveries = deliveries
     await hub.start()
+    await deliveries.start()
 
 
 def reconfigure(app: FastAPI, config: CenterConfig, by: str) -> None:
@@ -77,16 +83,20 @@ def reconfigure(app: FastAPI, config: CenterConfig, by: str) -> None:
     hub.set_rules(alert_rules(config))
     hub.set_throttles(throttle_settings(config), by=by)
     hub.tz = ZoneInfo(config.center.timezone)
-    if hub.notifier is not None:
-        hub.notifier.center = config.center.name
+    deliveries: Deliveries | None = getattr(app.state, "deliveries", None)
+    if deliveries is not None:
+        deliveries.notifier.center = config.center.name
 
 
 async def shutdown(app: FastAPI) -> None:
     hub: LiveHub | None = getattr(app.state, "live", None)
     if hub is not None:
         await hub.stop()
-        if hub.notifier is not None:
-            await hub.notifier.aclose(wait=False)
+    deliveries: Deliveries | None = getattr(app.state, "deliveries", None)
+    if deliveries is not None:
+        await deliveries.stop()
+        await deliveries.feed()  # the decisions the hub's stop logged
+        await deliveries.notifier.aclose(wait=False)
 
 
 def hub_of(request: Request | WebSocket) -> LiveHub:
@@ -160,6 +170,7 @@ async def alerts_now(request: Request, user: User = Depends(supervisor_api)) -> 
     active = [a.as_dict() for a in hub.alerts.active()]
     return {
         "active": [a for a in active if scope is None or scope.sees_alert(a)],
+        "deliveries": await _deliveries(request, scope),
         "rules": [
             {"id": r.id, "title": r.describe(), "metric": r.metric, "scope": r.scope.value,
              "scope_id": r.scope_id, "comparison": r.comparison.value, "threshold": r.threshold,
@@ -168,6 +179,19 @@ async def alerts_now(request: Request, user: User = Depends(supervisor_api)) -> 
             for r in hub.alerts.rules
         ],
     }  # fmt: skip
+
+
+async def _deliveries(request: Request, scope: Scope | None) -> dict[str, Any]:
+    """The notifications not delivered yet (pending, being sent) or given up
+    (failed), latest first, with the outbox's counts by status; a scoped
+    supervisor sees the rows about their part, and no counts."""
+    deliveries: Deliveries | None = getattr(request.app.state, "deliveries", None)
+    if deliveries is None:
+        return {"counts": {}, "unsent": []}
+    counts, rows = await asyncio.to_thread(deliveries.unsent)
+    if scope is not None:
+        counts, rows = {}, [r for r in rows if scope.sees_alert(r.about())]
+    return {"counts": counts, "unsent": [r.as_dict() for r in rows]}
 
 
 @router.get("/api/alerts/history")
