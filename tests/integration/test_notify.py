@@ -45,7 +45,7 @@ def alert_events():
 class Receiver:
     """A real HTTP server on 127.0.0.1: answers `statuses` in turn (then 200)."""
 
-    def __init__(self, statuses: list[int]) -> None:
+    def __init__(self, statuses: list[int], port: int = 0) -> None:
         self.statuses = list(statuses)
         self.requests: list[tuple[dict[str, str], bytes, int]] = []
         receiver = self
@@ -62,7 +62,7 @@ class Receiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

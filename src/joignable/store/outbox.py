@@ -137,8 +137,10 @@ class OutboxRow:
 def _insert_new(conn: Connection, table: Table, row: dict[str, Any]) -> bool:
     """Insert `row` unless its key exists; whether it was inserted."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(**row).on_conflict_do_nothing()
-    return bool(conn.execute(statement).rowcount == 1)
+    key = next(iter(table.primary_key.columns))
+    statement = dialect.insert(table).values(**row).on_conflict_do_nothing().returning(key)
+    # RETURNING, not rowcount: psycopg does not count a row this statement skipped
+    return conn.execute(statement).first() is not None
 
 
 class Outbox:
