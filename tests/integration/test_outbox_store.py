@@ -74,7 +74,7 @@ def test_claim_retry_and_resume(outbox: Outbox) -> None:
 def test_the_migration_starts_an_older_database_at_its_last_event(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = make_engine(url)
-    migrate.upgrade(engine, "0003")  # a database of the version before the outbox
+    migrate.upgrade(engine, "0004")  # a database of the version before the outbox
     with engine.begin() as conn:
         for seq in (1, 2, 3):
             conn.execute(

@@ -17,7 +17,7 @@ sends and marks them.
   started, `last_error` the last failure.
 * `outbox_cursor`: the highest event seq the feed has handled; at start the
   feed writes the rows of the logged events above it (a crash between the
-  log and the outbox loses no notice). Migration 0004 sets it to each
+  log and the outbox loses no notice). Migration 0005 sets it to each
   existing center's last seq, so an older database does not tell its whole
   history again.
 

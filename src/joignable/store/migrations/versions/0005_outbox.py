@@ -1,8 +1,8 @@
 """Notification outbox: one row per (alert or throttle event, destination), and
 the feed's cursor.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-03
 
 Why: alert e-mails and webhooks and their retries lived in memory, so a
@@ -22,8 +22,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
