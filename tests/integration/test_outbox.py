@@ -191,3 +191,35 @@ def test_a_row_left_sending_by_a_crash_goes_again_with_the_same_keys(
     assert first["Message-ID"] == second["Message-ID"]
     assert first["X-Joignable-Event-Id"] == h1["Idempotency-Key"]
     assert [s for _, s, _ in outbox_rows(url)] == ["sent", "sent"]
+
+
+@pytest.mark.slow
+def test_an_event_logged_but_never_fed_is_told_after_a_restart(
+    tmp_path: Path, center: Path, targets: Targets
+) -> None:
+    url = f"sqlite:///{tmp_path / 'unfed.db'}"
+    add_users(url)
+    server = start_server(url, center)
+    try:
+        raise_alert(server)
+        wait_for(lambda: len(deliveries(server)["unsent"]) == 2)
+    finally:
+        server.stop()
+
+    # the state a crash right after the log's append leaves: the event is in
+    # the log, the outbox never had it
+    with EventLog.open(url) as log, log.engine.begin() as conn:
+        (seq,) = [e.seq for e in log.read() if e.kind == "AlertRaised"]
+        conn.execute(text("DELETE FROM notice_outbox"))
+        conn.execute(text("DELETE FROM alert_history"))
+        conn.execute(text("UPDATE outbox_cursor SET seq = :s"), {"s": seq - 1})
+
+    targets.up()
+    again = start_server(url, center)
+    try:
+        wait_for(lambda: targets.told() == 2)
+        wait_for(lambda: deliveries(again)["counts"]["sent"] == 2)
+        kinds = [h["kind"] for h in again.client("root").get("/api/alerts/history").json()]
+        assert kinds == ["AlertRaised"]
+    finally:
+        again.stop()
