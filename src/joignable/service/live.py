@@ -187,8 +187,11 @@ class LiveHub:
         await self.runner.started.wait()  # the replay runs in a thread: not before
         last = 0.0
         while True:
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a
+            # cancellation arriving as the event is set, and stop() would hang
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._dirty.wait(), timeout=self.heartbeat)
+                async with asyncio.timeout(self.heartbeat):
+                    await self._dirty.wait()
             # never spend more than about a quarter of the time building snapshots
             gap = max(self.min_interval, 3.0 * self._build_ms / 1000)
             pause = last + gap - time.monotonic()
