@@ -98,7 +98,7 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
 
 def after_pushes(server: Server, n: int = 2) -> None:
     """Wait until the live hub evaluated its rules `n` more times."""
-    hub = server.app.state.live
+    hub = server.services.live
     start = hub.statistics()["pushes"]
     wait_for(lambda: hub.statistics()["pushes"] >= start + n)
 
@@ -287,11 +287,11 @@ def test_an_active_alert_comes_back_from_the_log_after_a_restart(
     try:
         (after,) = ok(again.client("root").get("/api/alerts"))["active"]
         assert (after["alert_id"], after["at"]) == (before["alert_id"], before["at"])
-        assert again.app.state.live.runner.engine.alerts.keys() == {before["alert_id"]}
+        assert again.services.live.runner.engine.alerts.keys() == {before["alert_id"]}
     finally:
         again.stop()
 
 
 def kinds_in_log(server: Server, kind: str) -> list[str]:
-    rows = server.app.state.services.log.read()
+    rows = server.services.log.read()
     return [r.kind for r in rows if r.kind == kind]

@@ -39,7 +39,7 @@ class _FailingLog:
         with httpx.Client(base_url=self.server.url, timeout=30) as client:
             client.headers["Authorization"] = token
             line = self.server.services.read.waiting_line("voice")
-            tower = self.server.app.state.live.snapshot()
+            tower = self.server.services.live.snapshot()
             self.seen.append(
                 {
                     "api_waiting": [

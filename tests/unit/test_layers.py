@@ -15,6 +15,11 @@ For instance `from joignable.core.routing.runtime import Agent` or
 `test_a_violation_is_caught`). Exempt: `web/app.py` and `web/state.py`, the
 wiring that builds the runner (it must import it and the engine's settings),
 and the `ALLOWED` reads listed below, each with its reason.
+
+The channel adapters' codecs (`channels/**/codec.py`) and their protocol
+(`channels/base.py`) are pure: they import nothing of the web layer or of a
+web framework (FastAPI, Starlette), so a codec is tested with plain calls and
+a transport can be anything (`test_channel_codecs_import_nothing_of_the_web`).
 """
 
 from __future__ import annotations
@@ -172,3 +177,51 @@ def test_a_command_built_in_a_router_is_caught() -> None:
     ok = "from joignable.core.commands import CommandRejected\n"
     assert command_violations(ok, "web/errors.py") == []
     assert len(command_violations(ok, "web/routers/agents.py")) == 1
+
+
+# ---------------------------------------------------------------- channel codecs
+
+#: a channel's codec and the adapter protocol are pure: no web layer, no framework
+PURE_CHANNEL_MODULES = ("base.py", "codec.py")
+WEB_MODULES = ("joignable.web", "fastapi", "starlette", "uvicorn", "httpx")
+
+
+def _pure_channel_files() -> list[Path]:
+    folder = SRC / "channels"
+    return sorted(p for p in folder.rglob("*.py") if p.name in PURE_CHANNEL_MODULES)
+
+
+def web_imports(source: str, where: str) -> list[str]:
+    """The imports of the web layer or a web framework in `source` (at `where`)."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        for name in names:
+            if any(name == m or name.startswith(m + ".") for m in WEB_MODULES):
+                found.append(f"{where}:{node.lineno}: imports {name}")
+    return found
+
+
+def test_the_channel_codecs_are_scanned() -> None:
+    names = {str(p.relative_to(SRC)) for p in _pure_channel_files()}
+    assert {"channels/base.py", "channels/webhook/codec.py"} <= names
+
+
+@pytest.mark.parametrize("path", _pure_channel_files(), ids=lambda p: str(p.relative_to(SRC)))
+def test_channel_codecs_import_nothing_of_the_web(path: Path) -> None:
+    where = str(path.relative_to(SRC))
+    assert web_imports(path.read_text(), where) == []
+
+
+def test_a_web_import_in_a_codec_is_caught() -> None:
+    bad = (
+        "from fastapi import Request\n"
+        "import starlette.responses\n"
+        "from joignable.web.state import Services\n"
+    )
+    assert len(web_imports(bad, "channels/sms/codec.py")) == 3
+    assert web_imports("from joignable.service.admission import Arrival\n", "x") == []

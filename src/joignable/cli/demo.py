@@ -9,8 +9,6 @@ clock. The control tower's "simulate an outage" switch multiplies arrivals.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -56,51 +54,21 @@ def create_users(database_url: str) -> None:
 
 
 def build_app(database_url: str, config: Path, seed: int) -> Any:
-    """The server app with the demo traffic started once the center runs."""
-    from fastapi import Body, Depends, FastAPI
-
-    from joignable.service.admission import Admission
-    from joignable.service.demo import DemoSettings, DemoTraffic
+    """The server app with the demo traffic started once the center runs
+    (the bootstrap builds it from `Settings.demo`; `POST /api/demo/outage`
+    is `web/routers/demo.py`)."""
+    from joignable.service.demo import DemoSettings
     from joignable.web.app import create_app
-    from joignable.web.auth import require_role
     from joignable.web.state import Settings
 
     settings = Settings(
-        database_url=database_url, config_path=config, secure_cookies=False, tenant="demo"
+        database_url=database_url,
+        config_path=config,
+        secure_cookies=False,
+        tenant="demo",
+        demo=DemoSettings(seed=seed),
     )
-    app: FastAPI = create_app(settings)
-    lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def demo_lifespan(app_: FastAPI) -> AsyncIterator[Any]:
-        async with lifespan(app_) as state:
-            runner = app_.state.services.runner
-            hub = app_.state.live
-
-            admission = Admission(runner, throttles=lambda: hub.throttles)
-            traffic = DemoTraffic(runner, DemoSettings(seed=seed), admission)
-            app_.state.demo = traffic
-            app_.state.live.add_section("demo", traffic.section)
-            await traffic.start()
-            try:
-                yield state
-            finally:
-                await traffic.stop()
-
-    app.router.lifespan_context = demo_lifespan
-
-    async def outage(
-        on: bool = Body(..., embed=True),
-        _: Any = Depends(require_role("admin", "supervisor")),
-    ) -> dict[str, Any]:
-        """Demo only: multiply arrivals (an outage) or go back to normal."""
-        traffic: DemoTraffic = app.state.demo
-        traffic.set_outage(on)
-        app.state.live.poke()
-        return traffic.section()
-
-    app.add_api_route("/api/demo/outage", outage, methods=["POST"], tags=["demo"])
-    return app
+    return create_app(settings)
 
 
 def register(app: typer.Typer) -> None:

@@ -38,6 +38,7 @@ from joignable.core.model import (
 from joignable.core.routing.engine import Engine
 from joignable.core.routing.throttle import ThrottleSettings, settings_from_dict
 from joignable.schema import errors, yaml_source
+from joignable.schema.channels import ChannelMount
 from joignable.schema.fields import Id, Level, Limits, Text, TimeZone, unknown
 from joignable.schema.problem import Loc, Problem, SchemaError
 from joignable.schema.queue import QueueRules, check_queue, circle_message, overflow_cycles
@@ -165,6 +166,7 @@ class CenterConfig(_Strict):
     agents: list[Agent] = []
     alerts: list[Alert] = []  # none: DEFAULT_ALERTS
     throttles: list[dict[str, Any]] = []  # core/routing/throttle.py's fields, checked by check()
+    channels: list[ChannelMount] = []  # adapters mounted at start (schema/channels.py)
 
     def queue(self, queue_id: str) -> Queue | None:
         return next((q for q in self.queues if q.id == queue_id), None)
@@ -230,6 +232,12 @@ def check(config: CenterConfig) -> list[Problem]:
             ref(("agents", i, "skills", name), name, skills, "skill")
         for k, x in enumerate(a.queues):
             ref(("agents", i, "queues", k), x, queues, "queue")
+    mounted: set[tuple[str, str]] = set()
+    for i, c in enumerate(config.channels):
+        if (c.kind, c.name) in mounted:
+            out.append(_at(("channels", i, "name"), f"duplicate channel {c.kind}/{c.name}"))
+        mounted.add((c.kind, c.name))
+        ref(("channels", i, "queue"), c.queue, queues, "queue")
     out.extend(check_alerts(config))
     out.extend(check_throttles(config))
     return out

@@ -8,8 +8,12 @@ compact JSON snapshot to every WebSocket client at once when something
 changed — but at most every `min_interval` (250 ms; longer when a snapshot
 takes long to build, so that building stays under a quarter of the time),
 and at least every `heartbeat` (1 s) so waits and sliding windows move.
-Figures since midnight, which move slowly and cost the most on a busy day,
-are recomputed at most every `today_every` (1 s) — never older than that.
+
+The hub holds the push loop, the snapshot and the alert and throttle
+decisions; the rest is split by responsibility: the KPI figures
+(`service/live_figures.py`: folded per dimension, "since midnight" at most
+every `today_every`), the agents, waiting lines and scoped views
+(`service/live_views.py`) and the WebSocket clients (`service/live_feed.py`).
 
 Each message carries `at` (when it was built), `seq` and `event_at` (the
 newest engine event in it) and `oldest_at` (the oldest event that no earlier
@@ -20,78 +24,49 @@ makes the others wait. See docs/decisions/0007-live-figures-over-websocket.md.
 A scoped supervisor's client sees `view(snapshot, scope, filter)`: the web
 layer hands over its own access rules as a `Scope` (`service/scope.py`; the
 hub has none of its own), and a tower client chooses the agents listed
-(`AgentFilter`). Clients of one scope with one filter share a message; the
-agents and their states are read once per engine event (`Roster`, in
-`service/roster.py` with the filter), each scope's agents picked once from
-them and counted by state for every row once (`core/kpis/agent_counts.py`), so a
-push stays a pass over the agents per scope and per filter.
+(`AgentFilter`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
-from datetime import datetime
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from joignable.core import events as ev
 from joignable.core.alerts.rules import AlertEvaluator, AlertEvent, AlertRule
-from joignable.core.kpis.agent_counts import agents_by_row
 from joignable.core.kpis.book import KpiBook, KpiSettings
-from joignable.core.routing.lifecycle import ContactState
-from joignable.core.routing.runtime import Agent, Contact
 from joignable.core.routing.throttle import ThrottleEvent, ThrottleSettings
 from joignable.service.decisions import AlertDecisions
-from joignable.service.notify import Notifier
+from joignable.service.live_feed import LiveFeed, OwnView
+from joignable.service.live_figures import DIMENSIONS, Figures, LiveFigures
+from joignable.service.live_views import MAX_AGENTS_LISTED, MAX_WAITING_PER_QUEUE, LiveViews
+from joignable.service.ports import AlertNotifier
 from joignable.service.readside import ReadSide
-from joignable.service.roster import EVERYONE, AgentFilter, Roster, agent_filter
+from joignable.service.roster import EVERYONE, AgentFilter
 from joignable.service.runner import CenterRunner
-from joignable.service.scope import FIELDS, Scope, compact, scoped_figures, scoped_rows, scoped_view
+from joignable.service.scope import FIELDS, Scope, scoped_view
 from joignable.service.throttle_decisions import ThrottleDecisions
 from joignable.service.throttles import ThrottleBank
 from joignable.store.throttles import ThrottleHistory
 
-# the scope code lives in service/scope.py; these names stay importable from here
+# the scope code lives in service/scope.py, the views in service/live_views.py;
+# these names stay importable from here
 __all__ = [
-    "EVERYONE", "FIELDS", "AgentFilter", "LiveHub", "Scope", "scoped_view",
+    "DIMENSIONS", "EVERYONE", "FIELDS", "MAX_AGENTS_LISTED", "MAX_WAITING_PER_QUEUE",
+    "AgentFilter", "LiveHub", "Scope", "scoped_view",
 ]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
-DIMENSIONS: tuple[tuple[str, str | None], ...] = (
-    ("center", None),
-    ("queue", "queue"),
-    ("channel", "channel"),
-    ("site", "site"),
-    ("outsourcer", "outsourcer"),
-)
-#: the tower lists this many of each queue's longest-waiting contacts
-MAX_WAITING_PER_QUEUE = 20
-#: the tower lists this many agents (of those its filter matches, in id order);
-#: the counts cover every agent the supervisor may see
-MAX_AGENTS_LISTED = 300
 RECENT_ALERTS = 30
-
-
-class _Client:
-    __slots__ = ("find", "latest", "ready", "scope", "view")
-
-    def __init__(
-        self, view: Callable[[dict[str, Any]], dict[str, Any]] | None, scope: Scope | None
-    ) -> None:
-        self.view = view
-        self.scope = scope
-        self.find = EVERYONE
-        self.latest = ""
-        self.ready = asyncio.Event()
 
 
 class LiveHub:
@@ -103,7 +78,7 @@ class LiveHub:
         *,
         rules: Sequence[AlertRule] = (),
         throttles: Sequence[ThrottleSettings] = (),
-        notifier: Notifier | None = None,
+        notifier: AlertNotifier | None = None,
         kpi_settings: KpiSettings | None = None,
         timezone: str = "UTC",
         min_interval: float = 0.25,
@@ -119,6 +94,9 @@ class LiveHub:
             runner.add_read_model(read)
         self.read = read
         self.book = KpiBook(kpi_settings)
+        self.kpis = LiveFigures(self.book, read, timezone=timezone, today_every=today_every)
+        self.views = LiveViews(read)
+        self.feed = LiveFeed(self.views.view)
         self.alerts = AlertEvaluator(rules)
         # alert decisions go through the single writer; the log gives them back
         self.decisions = AlertDecisions(runner, self._alert)
@@ -129,32 +107,29 @@ class LiveHub:
         # where databases older than ThrottleDecided kept the last shares (read once)
         self.throttle_history = ThrottleHistory(runner.log.engine, runner.log.tenant)
         self.notifier = notifier
-        self.tz = ZoneInfo(timezone)
         self.min_interval = min_interval
         self.heartbeat = heartbeat
-        # "since midnight" moves slowly: recomputed at most every `today_every` seconds
-        self.today_every = today_every
-        self._today: dict[str, dict[str, dict[str, Any]]] = {}
-        self._today_at = float("-inf")
-        self._today_since = 0.0
         self.sections: dict[str, Callable[[], Any]] = {}
         self.recent_alerts: deque[dict[str, Any]] = deque(maxlen=RECENT_ALERTS)
-        self._clients: set[_Client] = set()
         self._dirty = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._seq = 0
         self._event_at: float | None = None
         self._oldest: float | None = None
-        self._last: dict[str, Any] | None = None
         self._pushes = 0
         self._build_ms = 0.0
-        self._agent_ids: set[str] = set()
-        self._agent_order: list[str] = []  # agent ids, sorted, while the set is the same
-        self._roster: Roster | None = None
-        self._waiting_at: tuple[tuple[float, int], list[Contact]] = ((float("nan"), -1), [])
         runner.add_read_model(self.book)
         runner.add_read_model(self.throttles)
         runner.subscribe(self._on_batch)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The center's time zone ("since midnight" is local midnight)."""
+        return self.kpis.tz
+
+    @tz.setter
+    def tz(self, zone: ZoneInfo) -> None:
+        self.kpis.tz = zone
 
     # ------------------------------------------------------------ lifecycle
 
@@ -210,8 +185,11 @@ class LiveHub:
         await self.runner.started.wait()  # the replay runs in a thread: not before
         last = 0.0
         while True:
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a
+            # cancellation arriving as the event is set, and stop() would hang
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._dirty.wait(), timeout=self.heartbeat)
+                async with asyncio.timeout(self.heartbeat):
+                    await self._dirty.wait()
             # never spend more than about a quarter of the time building snapshots
             gap = max(self.min_interval, 3.0 * self._build_ms / 1000)
             pause = last + gap - time.monotonic()
@@ -230,7 +208,7 @@ class LiveHub:
     def push(
         self,
         *,
-        figures: dict[str, dict[str, dict[str, dict[str, Any]]]] | None = None,
+        figures: Figures | None = None,
         now: float | None = None,
         started: float | None = None,
     ) -> dict[str, Any]:
@@ -240,203 +218,42 @@ class LiveHub:
         oldest, self._oldest = self._oldest, None
         snapshot = self.snapshot(evaluate=True, figures=figures, now=now)
         snapshot["oldest_at"] = oldest
-        self._last = snapshot
         self._build_ms = (time.perf_counter() - started) * 1000
         self._pushes += 1
-        shared: dict[tuple[Hashable, AgentFilter], str] = {}
-        for client in list(self._clients):
-            client.latest = self._message(client, snapshot, shared)
-            client.ready.set()
+        self.feed.publish(snapshot)
         return snapshot
-
-    def _message(
-        self,
-        client: _Client,
-        snapshot: dict[str, Any],
-        shared: dict[tuple[Hashable, AgentFilter], str],
-    ) -> str:
-        """What `client` is sent of `snapshot`; clients of the same scope with the
-        same agent filter share one message (`shared`, for one snapshot)."""
-        if client.view is not None:  # a picture of its own (an agent's desk)
-            return json.dumps(client.view(snapshot), separators=(",", ":"))
-        key = (None if client.scope is None else client.scope.key, client.find)
-        text = shared.get(key)
-        if text is None:
-            view = self.view(snapshot, client.scope, client.find)
-            text = shared[key] = json.dumps(view, separators=(",", ":"))
-        return text
 
     # ------------------------------------------------------------ the snapshot
 
     def midnight(self, now: float) -> float:
-        local = datetime.fromtimestamp(now, self.tz)
-        return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+        """The last local midnight before `now` (`LiveFigures.midnight`)."""
+        return self.kpis.midnight(now)
 
-    def figures(self, now: float) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
-        """{"sliding"|"today": {dimension: {member: figures}}}; configured queues,
-        sites and outsourcers are listed even before their first contact."""
-        out: dict[str, dict[str, dict[str, dict[str, Any]]]] = {"sliding": {}, "today": {}}
-        for _ in self._figure_steps(now, out):
-            pass
-        return out
+    def figures(self, now: float) -> Figures:
+        """The KPI figures at `now` (`LiveFigures.figures`)."""
+        return self.kpis.figures(now)
 
-    async def figures_async(self, now: float) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
-        """`figures`, handing the event loop back between dimensions, so that a
-        large center's snapshot never holds requests up for its whole build."""
-        out: dict[str, dict[str, dict[str, dict[str, Any]]]] = {"sliding": {}, "today": {}}
-        for _ in self._figure_steps(now, out):
-            await asyncio.sleep(0)
-        return out
-
-    def _figure_steps(
-        self, now: float, out: dict[str, dict[str, dict[str, dict[str, Any]]]]
-    ) -> Iterator[None]:
-        engine = self.read.center
-        known: dict[str, set[str]] = {
-            "queue": set(engine.queues),
-            "site": {a.site for a in engine.agents.values() if a.site},
-            "outsourcer": {a.outsourcer for a in engine.agents.values() if a.outsourcer},
-        }
-        for queue in engine.queues.values():  # a site or outsourcer a queue names
-            if queue.spec.site:
-                known["site"].add(queue.spec.site)
-            if queue.spec.outsourcer:
-                known["outsourcer"].add(queue.spec.outsourcer)
-        since = self.midnight(now)
-        fresh_today = now - self._today_at >= self.today_every or self._today_since != since
-        for name, by in DIMENSIONS:
-            sliding = {k: compact(f.as_dict()) for k, f in self.book.window(now, by=by).items()}
-            yield
-            if fresh_today:
-                self._today[name] = {
-                    k: compact(f.as_dict())
-                    for k, f in self.book.figures(now, by=by, since=since).items()
-                }
-                yield
-            today = dict(self._today.get(name, {}))
-            for member in sorted(known.get(name, ())):
-                sliding.setdefault(member, {})
-                today.setdefault(member, {})
-            out["sliding"][name] = dict(sorted(sliding.items()))
-            out["today"][name] = dict(sorted(today.items()))
-        if fresh_today:
-            self._today_at, self._today_since = now, since
-
-    def _agents_by_id(self) -> Iterator[Agent]:
-        """Every agent, in id order (sorted again only when the set changed)."""
-        agents = self.read.center.agents
-        if self._agent_ids != agents.keys():
-            self._agent_ids = set(agents)
-            self._agent_order = sorted(agents)
-        return (agents[agent_id] for agent_id in self._agent_order)
-
-    def _roster_now(self) -> Roster:
-        """Every agent and its state, in id order, as the engine stands (kept
-        until its next event: heartbeats and every view of a push share it)."""
-        engine = self.read.center
-        roster = self._roster
-        if roster is None or roster.seq != engine.seq:
-            agents = [(agent, agent.activity) for agent in self._agents_by_id()]
-            roster = self._roster = Roster(engine.seq, agents)
-        return roster
+    async def figures_async(self, now: float) -> Figures:
+        """The KPI figures at `now`, built piecewise (`LiveFigures.figures_async`)."""
+        return await self.kpis.figures_async(now)
 
     def agents(self, scope: Scope | None = None, find: AgentFilter = EVERYONE) -> dict[str, Any]:
-        """The agents `scope` may see (None: all): counted by state (`by_state`,
-        `total`), those `find` matches counted (`matching`) and the first
-        `MAX_AGENTS_LISTED` of them listed in id order (`list`, `listed_max`).
-        A scope's agents are picked once per engine state, a row built once."""
-        roster = self._roster_now()
-        members, by_state = self._scoped_agents(roster, scope)
-        matched = [m for m in members if find.matches(*m)] if find else members
-        return {
-            "by_state": by_state,
-            "list": [roster.row(agent, state) for agent, state in matched[:MAX_AGENTS_LISTED]],
-            "total": len(members),
-            "matching": len(matched),
-            "listed_max": MAX_AGENTS_LISTED,
-            "filter": {"find": find.find, "state": find.state},
-        }
-
-    def _scoped_agents(
-        self, roster: Roster, scope: Scope | None
-    ) -> tuple[list[tuple[Agent, str]], dict[str, int]]:
-        """The agents `scope` may see (None: all) and their count by state,
-        picked once per engine state and scope."""
-        key = None if scope is None else scope.key
-        mine = roster.scoped.get(key)
-        if mine is None:
-            members = roster.agents
-            if scope is not None:
-                members = [(agent, state) for agent, state in members if scope.agent(agent.spec)]
-            by_state: dict[str, int] = {}
-            for _, state in members:
-                by_state[state] = by_state.get(state, 0) + 1
-            mine = roster.scoped[key] = (members, dict(sorted(by_state.items())))
-        return mine
+        """The agents listed and counted for `scope` (`LiveViews.agents`)."""
+        return self.views.agents(scope, find)
 
     def agent_states(self, scope: Scope | None = None) -> dict[str, dict[str, dict[str, int]]]:
-        """The agents `scope` may see (None: all) by state, for each queue,
-        channel, site and outsourcer (`core/kpis/agent_counts.py`), counted once per
-        engine state and scope: one pass over those agents. Not yet cut to the
-        rows the scope may see (`view` does)."""
-        roster = self._roster_now()
-        key = None if scope is None else scope.key
-        rows = roster.by_row.get(key)
-        if rows is None:
-            members, _ = self._scoped_agents(roster, scope)
-            queues = {q: s.spec.channels for q, s in self.read.center.queues.items()}
-            rows = roster.by_row[key] = agents_by_row(members, queues)
-        return rows
-
-    def _waiting_contacts(self, now: float) -> list[Contact]:
-        """The contacts waiting at `now`, longest first (kept while the engine and
-        `now` stay the same: every client of one push reads the same list)."""
-        engine = self.read.center
-        at, waiting = self._waiting_at
-        if at != (now, engine.seq):
-            waiting = [c for c in engine.contacts.values() if c.state is ContactState.WAITING]
-            waiting.sort(key=lambda c: c.entered)
-            self._waiting_at = ((now, engine.seq), waiting)
-        return waiting
+        """The agents by state for every row (`LiveViews.agent_states`)."""
+        return self.views.agent_states(scope)
 
     def waiting(self, now: float, queues: Collection[str] | None = None) -> list[dict[str, Any]]:
-        """The `MAX_WAITING_PER_QUEUE` longest-waiting contacts of each queue (of
-        `queues` only, when given), longest first: a pass over those waiting, cut
-        short once every queue has its share."""
-        listed: list[dict[str, Any]] = []
-        per_queue: dict[str, int] = {}
-        known = self.read.center.queues if queues is None else queues
-        lines = len(known)
-        full = 0
-        for c in self._waiting_contacts(now):
-            if full >= lines:
-                break
-            if c.state is not ContactState.WAITING or (
-                queues is not None and c.queue not in queues
-            ):
-                continue
-            n = per_queue.get(c.queue, 0)
-            if n >= MAX_WAITING_PER_QUEUE:
-                continue
-            per_queue[c.queue] = n + 1
-            if n + 1 == MAX_WAITING_PER_QUEUE and c.queue in known:
-                full += 1
-            listed.append(
-                {
-                    "id": c.id,
-                    "queue": c.queue,
-                    "channel": c.channel.value,
-                    "priority": c.priority,
-                    "waited": round(now - c.entered, 1),
-                }
-            )
-        return listed
+        """The longest-waiting contacts of each queue (`LiveViews.waiting`)."""
+        return self.views.waiting(now, queues)
 
     def snapshot(
         self,
         *,
         evaluate: bool = False,
-        figures: dict[str, dict[str, dict[str, dict[str, Any]]]] | None = None,
+        figures: Figures | None = None,
         now: float | None = None,
     ) -> dict[str, Any]:
         """The current picture. With `evaluate`, alerts and throttles decide first
@@ -481,51 +298,9 @@ class LiveHub:
     def view(
         self, snapshot: dict[str, Any], scope: Scope | None = None, find: AgentFilter = EVERYONE
     ) -> dict[str, Any]:
-        """`snapshot` as a supervisor of `scope` (None: unscoped) may see it, with
-        the agents `find` matches. Agents and waiting contacts are read from the
-        engine: call it right after building `snapshot` (the push does).
-
-        In scope: the queues `scope.queue` admits, with their waiting contacts,
-        standby and alerts; the sites and outsourcers `scope.site` /
-        `scope.outsourcer` admit, with their alerts; the throttles whose queue
-        and site queue are in scope; their agents, counted in full. The summary
-        (`center`) and the channel rows are their queues' figures together
-        (`service/scope.py`). Alerts on the center or a channel (the whole
-        center's figures) are not shown."""
-        if scope is None:
-            return snapshot if not find else {**snapshot, "agents": self.agents(None, find)}
-        dims_of = snapshot["figures"]
-        candidates = set(self.read.center.queues)
-        for dims in dims_of.values():
-            candidates.update(dims.get("queue", {}))
-        queues = {q for q in candidates if scope.queue(q)}
-        now = snapshot["at"]
-        lines: dict[str, tuple[int, float]] = {}  # channel -> waiting, longest (oldest first)
-        for c in self._waiting_contacts(now):
-            if c.state is ContactState.WAITING and c.queue in queues:
-                n, longest = lines.get(c.channel.value, (0, max(now - c.entered, 0.0)))
-                lines[c.channel.value] = (n + 1, longest)
-        figures = {w: scoped_figures(dims, scope, queues, lines) for w, dims in dims_of.items()}
-        out = dict(snapshot)
-        out["figures"] = figures
-        out["agents"] = self.agents(scope, find)
-        out["agent_states"] = scoped_rows(self.agent_states(scope), scope, queues)
-        out["waiting"] = self.waiting(now, queues)
-        standby = snapshot["standby"]
-        out["standby"] = {**standby, "queues": [q for q in standby["queues"] if q in queues]}
-        alerts = snapshot["alerts"]
-        out["alerts"] = {
-            part: [a for a in items if scope.sees_alert(a, queues)]
-            for part, items in alerts.items()
-        }
-        throttles = snapshot.get("throttles")
-        if throttles is not None:
-            out["throttles"] = {
-                part: [t for t in items if scope.sees_throttle(t, queues)]
-                for part, items in throttles.items()
-            }
-        out["scoped"] = True  # the summary and channel rows are its queues together
-        return out
+        """`snapshot` as a supervisor of `scope` may see it (`LiveViews.view`):
+        call it right after building `snapshot` (the push does)."""
+        return self.views.view(snapshot, scope, find)
 
     def _restore_alerts(self) -> None:
         """Once the log is replayed, the alerts it holds active are the evaluator's."""
@@ -553,7 +328,7 @@ class LiveHub:
 
     def statistics(self) -> dict[str, Any]:
         return {
-            "clients": len(self._clients),
+            "clients": len(self.feed),
             "pushes": self._pushes,
             "last_build_ms": round(self._build_ms, 2),
             "seq": self._seq,
@@ -565,50 +340,12 @@ class LiveHub:
     async def serve(
         self,
         websocket: WebSocket,
-        view: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        view: OwnView | None = None,
         *,
         scope: Scope | None = None,
     ) -> None:
-        """Stream snapshots to an accepted WebSocket until it closes: the tower's
-        (`view`), as `scope` may see it (None: unscoped), or what `view` makes of
-        each snapshot. The tower's client may send ``{"type": "agents", "find":
-        ..., "state": ...}`` to choose the agents listed (`AgentFilter`); the
-        answer comes at once, then with every snapshot."""
-        client = _Client(view, scope)
-        self._clients.add(client)
-        last = self._last or self.snapshot()
-        client.latest = self._message(client, last, {})
-        client.ready.set()
-        receiver = asyncio.create_task(self._receive(websocket, client))
-        try:
-            while not receiver.done():
-                waiter = asyncio.create_task(client.ready.wait())
-                await asyncio.wait({waiter, receiver}, return_when=asyncio.FIRST_COMPLETED)
-                if not waiter.done():
-                    waiter.cancel()
-                    break
-                client.ready.clear()
-                await websocket.send_text(client.latest)
-        except (WebSocketDisconnect, RuntimeError, OSError):
-            pass
-        finally:
-            self._clients.discard(client)
-            receiver.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await receiver
-
-    async def _receive(self, websocket: WebSocket, client: _Client) -> None:
-        """Read what the client sends (an agent filter; anything else is ignored),
-        to notice when it leaves."""
-        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-            while True:
-                message = await websocket.receive()
-                if message.get("type") == "websocket.disconnect":
-                    return
-                find = agent_filter(message.get("text"))
-                if find is None or client.view is not None or find == client.find:
-                    continue
-                client.find = find
-                if self._last is not None:  # answer now, not at the next push
-                    client.latest = self._message(client, self._last, {})
-                    client.ready.set()
+        """Stream snapshots to an accepted WebSocket until it closes (`LiveFeed.serve`):
+        the tower's, as `scope` may see it (None: unscoped), or what `view` makes
+        of each snapshot."""
+        first = self.feed.last or self.snapshot()
+        await self.feed.serve(websocket, first, view, scope=scope)

@@ -32,7 +32,8 @@ from joignable.core.routing.engine import Engine, EngineSettings
 from joignable.core.routing.lifecycle import InvalidTransition
 from joignable.journal import from_stored, to_stored
 from joignable.service.clock import Clock, SystemClock
-from joignable.store import EventLog, StoreError
+from joignable.service.ports import Journal
+from joignable.store import StoreError
 from joignable.store.eventlog import RowWriter
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ class CenterRunner:
 
     def __init__(
         self,
-        log: EventLog,
+        log: Journal,
         clock: Clock | None = None,
         *,
         settings: EngineSettings | None = None,

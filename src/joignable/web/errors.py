@@ -26,6 +26,7 @@ from joignable.service.config import ConfigError
 from joignable.service.runner import RunnerUnavailable
 from joignable.store import StoreError
 from joignable.web.auth import CSRF_COOKIE, LoginRequired, PageRefused
+from joignable.web.state import templates
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +72,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def page_refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, PageRefused)
-        templates = request.app.state.templates
         context = {
             "user": exc.user,
             "message": exc.message,
             "csrf_token": request.cookies.get(CSRF_COOKIE, ""),
         }
-        return templates.TemplateResponse(  # type: ignore[no-any-return]
+        return templates().TemplateResponse(
             request, "page_refused.html", context, status_code=exc.status
         )
 

@@ -1,86 +1,58 @@
-"""Settings of the web app and the services it shares with its routers.
+"""The web layer's one way to the center it serves: `get_services(request)`.
 
-Why a module of its own: routers (ours and the control tower's) need the
-runner, the accounts and the auth service; `create_app` builds them in its
-lifespan and stores one `Services` on `app.state.services`. Routers get it
-through the `get_services` dependency, never through a global.
+Why a module of its own: the composition root (`joignable.bootstrap`) builds
+the whole center as one typed `Container`; `create_app`'s lifespan binds it
+to the app (`bind`) and every router reaches it through `get_services` (a
+FastAPI dependency) or `services_or_none` — typed attributes, never string
+keys on `app.state`, never a global. `Services` is the container's name in
+the web layer; `Settings` is re-exported for the callers of `create_app`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from fastapi import HTTPException
 from fastapi.templating import Jinja2Templates
 from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp
 
-from joignable.service.clock import Clock
-from joignable.service.config import CenterConfig
-from joignable.service.configurator import Configurator
-from joignable.service.contacts import ContactIndex
-from joignable.service.housekeeping import KEY_WINDOW_S
-from joignable.service.readside import ReadSide
-from joignable.service.runner import CenterRunner
-from joignable.store import EventLog
-from joignable.store.accounts import Accounts
-from joignable.web.limits import DEFAULT_MAX_BODY, DEFAULT_MAX_CONFIG_BODY
+from joignable.bootstrap import Container
+from joignable.settings import Settings
 
-if TYPE_CHECKING:
-    from joignable.web.auth import Auth
+__all__ = ["Services", "Settings", "bind", "get_services", "services_or_none", "templates"]
 
+Services = Container
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """How to run one center's server.
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
 
-    `config_path` (YAML) or `config` (already loaded) is the center; neither:
-    the configuration stored in the database. `secret` signs the CSRF tokens;
-    None: `$JOIGNABLE_SECRET`, else one generated at first start and kept in
-    the database. `secure_cookies=False` only for plain-HTTP development.
-    `max_body` / `max_config_body`: the request body limits in bytes (the
-    default, and `PUT /api/config`'s; see `web/limits.py`).
-    `idempotency_window_s`: how long a retry with the same `Idempotency-Key`
-    returns the same contact (keys are purged after it).
-    """
-
-    database_url: str
-    config_path: Path | None = None
-    config: CenterConfig | None = None
-    tenant: str = "default"
-    secret: str | None = None
-    secure_cookies: bool = True
-    clock: Clock | None = None
-    token_ttl: float = 12 * 3600.0
-    session_ttl: float = 12 * 3600.0
-    max_body: int = DEFAULT_MAX_BODY
-    max_config_body: int = DEFAULT_MAX_CONFIG_BODY
-    idempotency_window_s: float = KEY_WINDOW_S
+_SLOT = "services"  # the one attribute of app.state, read and written only here
 
 
-@dataclass(slots=True)
-class Services:
-    settings: Settings
-    clock: Clock
-    log: EventLog
-    accounts: Accounts
-    runner: CenterRunner
-    contacts: ContactIndex
-    read: ReadSide  # what readers see: durable events only
-    configurator: Configurator
-    auth: Auth
-    templates: Jinja2Templates
+def bind(app: ASGIApp, services: Services | None) -> None:
+    """Make `services` the center `app` serves (None: none, while it starts or
+    after it stopped)."""
+    setattr(app.state, _SLOT, services)  # type: ignore[attr-defined]
+
+
+def services_or_none(conn: HTTPConnection) -> Services | None:
+    """The center the app serves, or None while it starts."""
+    services: Services | None = getattr(conn.app.state, _SLOT, None)
+    return services
 
 
 def get_services(conn: HTTPConnection) -> Services:
     """The app's services (a FastAPI dependency, HTTP or WebSocket); 503 while
     the app starts."""
-    services: Services | None = getattr(conn.app.state, "services", None)
+    services = services_or_none(conn)
     if services is None:
         raise HTTPException(503, "the server is starting")
     return services
 
 
-TEMPLATES_DIR = Path(__file__).parent / "templates"
-STATIC_DIR = Path(__file__).parent / "static"
+@cache
+def templates() -> Jinja2Templates:
+    """The page templates (loaded at first use, shared by every app)."""
+    return Jinja2Templates(directory=str(TEMPLATES_DIR))

@@ -23,7 +23,7 @@ from joignable.web.auth import (
     unauthorized,
 )
 from joignable.web.signin import TooManyAttempts
-from joignable.web.state import Services, get_services
+from joignable.web.state import Services, get_services, templates
 
 router = APIRouter(tags=["auth"])
 
@@ -98,7 +98,7 @@ def _login_page(
     request: Request, services: Services, *, next_path: str, error: str = "", status: int = 200
 ) -> HTMLResponse:
     csrf = secrets.token_urlsafe(24)
-    response = services.templates.TemplateResponse(
+    response = templates().TemplateResponse(
         request,
         "login.html",
         {"csrf_token": csrf, "next": _safe_next(next_path), "error": error},

@@ -3,20 +3,17 @@
 Why: supervisors and admins change the center live — a PUT validates the new
 version like the YAML file (422 naming the field), then the configurator sends
 only the Configure commands it needs, each an event recorded with who did it,
-and announces it to its listeners, `listener(app)` among them: every router
-module's `reconfigure(app, config, by)` hook (the control tower's alert rules
-and throttles). A new version that drops queues or agents is refused (409, listing
+and announces it to its listeners (the composition root's: the control
+tower's alert rules, throttles and time zone follow, `bootstrap.Container`). A new version that drops queues or agents is refused (409, listing
 them) unless `?remove=true`: a configuration never wipes a center by accident.
 Scoped supervisors read only their part; only admins write.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from starlette.applications import Starlette
 
 from joignable.service.config import Agent, CenterConfig, Queue, validate
 from joignable.service.configurator import Applied, RemovalNotAllowed
@@ -28,20 +25,6 @@ router = APIRouter(tags=["configuration"])
 
 readers = require_role("admin", "supervisor")
 admins = require_role("admin")
-
-
-def listener(app: Starlette) -> Callable[[CenterConfig, str], None]:
-    """The configurator's listener for `app` (registered by `create_app`): makes
-    each configuration applied live beyond the engine — `app.state.center_config`
-    (the tower's channels and scopes) and each router module's
-    `reconfigure(app, config, by)` hook."""
-
-    def announce(config: CenterConfig, by: str) -> None:
-        app.state.center_config = config
-        for hook in app.state.reconfigure_hooks:
-            hook(app, config, by)
-
-    return announce
 
 
 async def _apply(

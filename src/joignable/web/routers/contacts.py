@@ -21,16 +21,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from joignable.core.model import Channel
 from joignable.schema.fields import Level
 from joignable.schema.text import FreeText, SafeName
-from joignable.service.admission import Admission, Arrival, KeyReused, UnknownQueue
+from joignable.service.admission import Arrival, KeyReused, UnknownQueue
 from joignable.service.config import Id
 from joignable.service.departure import Leave
-from joignable.service.throttles import ThrottleBank
 from joignable.web.auth import User, require_role
 from joignable.web.deps import acted, contact_for, departure, queue_for
 from joignable.web.state import Services, get_services
@@ -58,25 +57,6 @@ class ContactIn(BaseModel):
     ] = Field(default_factory=dict, max_length=32)
 
 
-def _admission(request: Request, services: Services) -> Admission:
-    """The app's admission service (one per app: it holds the per-key locks)."""
-    admission: Admission | None = getattr(request.app.state, "admission", None)
-    if admission is None or admission.runner is not services.runner:
-        app_state = request.app.state
-
-        def throttles() -> ThrottleBank | None:
-            return getattr(getattr(app_state, "live", None), "throttles", None)
-
-        admission = request.app.state.admission = Admission(
-            services.runner,
-            accounts=services.accounts,
-            clock=services.clock,
-            contacts=services.contacts,
-            throttles=throttles,
-        )
-    return admission
-
-
 def _arrival(body: ContactIn, key: str | None, by: str) -> Arrival:
     return Arrival(
         channel=body.channel,
@@ -94,7 +74,6 @@ def _arrival(body: ContactIn, key: str | None, by: str) -> Arrival:
 @router.post("/api/contacts", status_code=201)
 async def create_contact(
     body: ContactIn,
-    request: Request,
     response: Response,
     idempotency_key: Annotated[
         SafeName | None,
@@ -115,9 +94,7 @@ async def create_contact(
     where it went, `requested_queue` the queue asked for."""
     queue_for(services, user, body.queue)
     try:
-        admitted = await _admission(request, services).admit(
-            _arrival(body, idempotency_key, user.name)
-        )
+        admitted = await services.admission.admit(_arrival(body, idempotency_key, user.name))
     except UnknownQueue as exc:
         raise HTTPException(404, str(exc)) from None
     except KeyReused as exc:

@@ -21,8 +21,7 @@ from starlette.status import WS_1008_POLICY_VIOLATION
 from joignable.service.readside import ReadSide
 from joignable.web.auth import CSRF_COOKIE, PageRefused, User, require_role
 from joignable.web.deps import agent_for
-from joignable.web.routers.tower import hub_of
-from joignable.web.state import Services, get_services
+from joignable.web.state import Services, get_services, templates
 
 router = APIRouter(tags=["agent desk"])
 agent_page = require_role("agent", "admin", "supervisor", page=True)
@@ -90,19 +89,18 @@ async def desk_page(
     if not agent_id:
         return RedirectResponse("/tower", status_code=303)
     try:
-        agent_for(request.app.state.services, user, agent_id)
+        agent_for(get_services(request), user, agent_id)
     except HTTPException as exc:
         raise PageRefused(
             user, f"{exc.detail[:1].upper()}{exc.detail[1:]}.", exc.status_code
         ) from None
-    templates = request.app.state.templates
     context = {
         "user": user,
         "agent_id": agent_id,
         "csrf_token": request.cookies.get(CSRF_COOKIE, ""),
         "codes": WRAP_CODES,
     }
-    return templates.TemplateResponse(request, "desk.html", context)  # type: ignore[no-any-return]
+    return templates().TemplateResponse(request, "desk.html", context)
 
 
 @router.websocket("/desk/ws")
@@ -128,4 +126,4 @@ async def desk_feed(
         return desk_state(read, agent_id, clock.now())
 
     await websocket.accept()
-    await hub_of(websocket).serve(websocket, view)
+    await services.live.serve(websocket, view)

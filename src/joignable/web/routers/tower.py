@@ -1,11 +1,9 @@
 """The control tower: the supervisor's live page, its WebSocket feed, alert history.
 
-Why: supervisors steer the center from one screen. This router plugs into the
-app through the router discovery of `web/app.py`: `startup` builds the live
-hub (KPIs, alert rules and throttles from the configuration the server starts
-with — the file, or the one stored in the database — notifications from the
-environment) before the runner replays the log; `reconfigure` applies the
-rules and throttles of every configuration applied later (`PUT /api/config`).
+Why: supervisors steer the center from one screen. The live hub it serves
+(KPIs, alert rules and throttles of the configuration in force, notifications
+from the environment) is built by the composition root (`joignable.bootstrap`)
+and reached through `get_services`; this router only reads it.
 The page is server-rendered and `static/tower.js` fills it from `/tower/ws`;
 supervisor actions go through the REST API with the session's CSRF token.
 
@@ -20,24 +18,14 @@ separated) + optional `JOIGNABLE_ALERT_EMAIL_FROM`, `JOIGNABLE_ALERT_SMTP_USER`,
 from __future__ import annotations
 
 import asyncio
-import logging
-import os
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, WebSocket
+from fastapi import APIRouter, Depends, Query, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from joignable.service.config import CenterConfig, alert_rules, throttle_settings
-from joignable.service.delivery import Deliveries
-from joignable.service.live import AgentFilter, LiveHub, Scope, scoped_view
-from joignable.service.notify import Notifier, targets_from_env
-from joignable.store.alerts import AlertHistory
-from joignable.store.outbox import Outbox
+from joignable.service.live import AgentFilter, Scope, scoped_view
 from joignable.web.auth import CSRF_COOKIE, User, require_role
-from joignable.web.state import Services
-
-log = logging.getLogger(__name__)
+from joignable.web.state import Services, get_services, templates
 
 router = APIRouter(tags=["control tower"])
 supervisor_page = require_role("admin", "supervisor", page=True)
@@ -45,68 +33,10 @@ supervisor_api = require_role("admin", "supervisor")
 anyone_page = require_role("admin", "supervisor", "agent", page=True)
 
 
-def notifier_from_env(history: AlertHistory, center: str) -> Notifier:
-    """The notifier of the targets the environment names; a target set wrong
-    is left out, with an error in the log naming its variable."""
-    webhooks, emails, problems = targets_from_env(os.environ)
-    for problem in problems:
-        log.error("alert notifications: %s", problem)
-    return Notifier(webhooks=webhooks, emails=emails, history=history, center=center)
-
-
-async def startup(app: FastAPI) -> None:
-    services: Services = app.state.services
-    config: CenterConfig | None = app.state.center_config  # the file's or the stored one
-    history = AlertHistory(services.log.engine, services.settings.tenant)
-    notifier = notifier_from_env(history, config.center.name if config else "")
-    # notifications go through the outbox, fed from the log (service/delivery.py)
-    outbox = Outbox(services.log.engine, services.settings.tenant)
-    deliveries = await asyncio.to_thread(Deliveries, services.runner, outbox, notifier)
-    hub = LiveHub(
-        services.runner,
-        rules=alert_rules(config),
-        throttles=throttle_settings(config),
-        timezone=config.center.timezone if config else "UTC",
-        read=services.read,
-    )
-    app.state.live = hub
-    app.state.alert_history = history
-    app.state.deliveries = deliveries
-    await hub.start()
-    await deliveries.start()
-
-
-def reconfigure(app: FastAPI, config: CenterConfig, by: str) -> None:
-    """A configuration was applied (at start, or through the API): its alert
-    rules and throttles take over; unchanged ones keep their state."""
-    hub: LiveHub = app.state.live
-    hub.set_rules(alert_rules(config))
-    hub.set_throttles(throttle_settings(config), by=by)
-    hub.tz = ZoneInfo(config.center.timezone)
-    deliveries: Deliveries | None = getattr(app.state, "deliveries", None)
-    if deliveries is not None:
-        deliveries.notifier.center = config.center.name
-
-
-async def shutdown(app: FastAPI) -> None:
-    hub: LiveHub | None = getattr(app.state, "live", None)
-    if hub is not None:
-        await hub.stop()
-    deliveries: Deliveries | None = getattr(app.state, "deliveries", None)
-    if deliveries is not None:
-        await deliveries.stop()
-        await deliveries.feed()  # the decisions the hub's stop logged
-        await deliveries.notifier.aclose(wait=False)
-
-
-def hub_of(request: Request | WebSocket) -> LiveHub:
-    hub: LiveHub = request.app.state.live
-    return hub
-
-
-def _page(request: Request, template: str, user: User, **extra: Any) -> HTMLResponse:
-    templates = request.app.state.templates
-    config: CenterConfig | None = getattr(request.app.state, "center_config", None)
+def _page(
+    request: Request, services: Services, template: str, user: User, **extra: Any
+) -> HTMLResponse:
+    config = services.config
     context = {
         "user": user,
         "csrf_token": request.cookies.get(CSRF_COOKIE, ""),
@@ -114,7 +44,7 @@ def _page(request: Request, template: str, user: User, **extra: Any) -> HTMLResp
         "timezone": config.center.timezone if config else "UTC",
         **extra,
     }
-    return templates.TemplateResponse(request, template, context)  # type: ignore[no-any-return]
+    return templates().TemplateResponse(request, template, context)
 
 
 @router.get("/", include_in_schema=False)
@@ -124,14 +54,20 @@ async def home(user: User = Depends(anyone_page)) -> Response:
 
 
 @router.get("/tower", include_in_schema=False)
-async def tower_page(request: Request, user: User = Depends(supervisor_page)) -> HTMLResponse:
+async def tower_page(
+    request: Request,
+    user: User = Depends(supervisor_page),
+    services: Services = Depends(get_services),
+) -> HTMLResponse:
     """The control tower page (filled live by static/tower.js)."""
-    config: CenterConfig | None = getattr(request.app.state, "center_config", None)
+    config = services.config
     channels = sorted({ch.value for q in config.queues for ch in q.channels}) if config else []
     # the move buttons' lists: the queues the user may see (as GET /api/queues), every site
     queues = sorted(q.id for q in config.queues if user.may_see_queue(q)) if config else []
     sites = sorted(s.id for s in config.sites) if config else []
-    return _page(request, "tower.html", user, channels=channels, queues=queues, sites=sites)
+    return _page(
+        request, services, "tower.html", user, channels=channels, queues=queues, sites=sites
+    )
 
 
 def view_for(user: User, services: Services) -> Scope | None:
@@ -149,13 +85,17 @@ def view_for(user: User, services: Services) -> Scope | None:
 
 
 @router.websocket("/tower/ws")
-async def tower_feed(websocket: WebSocket, user: User = Depends(supervisor_api)) -> None:
+async def tower_feed(
+    websocket: WebSocket,
+    user: User = Depends(supervisor_api),
+    services: Services = Depends(get_services),
+) -> None:
     """Live snapshots for a supervisor (session cookie or bearer token); a scoped
     supervisor's show only their part. The page may send
     `{"type": "agents", "find": "...", "state": "..."}` to choose the agents listed."""
     await websocket.accept()
-    scope = view_for(user, websocket.app.state.services)
-    await hub_of(websocket).serve(websocket, scope=scope)
+    scope = view_for(user, services)
+    await services.live.serve(websocket, scope=scope)
 
 
 #: a scoped supervisor's alert history is read in pages of growing size, up to this
@@ -163,14 +103,16 @@ HISTORY_SCAN_MAX = 20_000
 
 
 @router.get("/api/alerts")
-async def alerts_now(request: Request, user: User = Depends(supervisor_api)) -> dict[str, Any]:
+async def alerts_now(
+    user: User = Depends(supervisor_api), services: Services = Depends(get_services)
+) -> dict[str, Any]:
     """Active alerts (a scoped supervisor's: those about their part) and the rules in force."""
-    hub = hub_of(request)
-    scope = view_for(user, request.app.state.services)
+    hub = services.live
+    scope = view_for(user, services)
     active = [a.as_dict() for a in hub.alerts.active()]
     return {
         "active": [a for a in active if scope is None or scope.sees_alert(a)],
-        "deliveries": await _deliveries(request, scope),
+        "deliveries": await _deliveries(services, scope),
         "rules": [
             {"id": r.id, "title": r.describe(), "metric": r.metric, "scope": r.scope.value,
              "scope_id": r.scope_id, "comparison": r.comparison.value, "threshold": r.threshold,
@@ -181,11 +123,11 @@ async def alerts_now(request: Request, user: User = Depends(supervisor_api)) -> 
     }  # fmt: skip
 
 
-async def _deliveries(request: Request, scope: Scope | None) -> dict[str, Any]:
+async def _deliveries(services: Services, scope: Scope | None) -> dict[str, Any]:
     """The notifications not delivered yet (pending, being sent) or given up
     (failed), latest first, with the outbox's counts by status; a scoped
     supervisor sees the rows about their part, and no counts."""
-    deliveries: Deliveries | None = getattr(request.app.state, "deliveries", None)
+    deliveries = services.deliveries
     if deliveries is None:
         return {"counts": {}, "unsent": []}
     counts, rows = await asyncio.to_thread(deliveries.unsent)
@@ -196,15 +138,15 @@ async def _deliveries(request: Request, scope: Scope | None) -> dict[str, Any]:
 
 @router.get("/api/alerts/history")
 async def alert_history(
-    request: Request,
     limit: int = Query(50, ge=1, le=1000),
     user: User = Depends(supervisor_api),
+    services: Services = Depends(get_services),
 ) -> list[dict[str, Any]]:
     """The latest alert events and throttle decisions, newest first, with their
     delivery outcomes; a scoped supervisor's: the `limit` latest about their part
     (among the latest 20,000)."""
-    history: AlertHistory = request.app.state.alert_history
-    scope = view_for(user, request.app.state.services)
+    history = services.alert_history
+    scope = view_for(user, services)
     if scope is None:
         return await asyncio.to_thread(history.recent, limit)
     read = limit
@@ -218,13 +160,13 @@ async def alert_history(
 
 @router.get("/api/live")
 async def live_snapshot(
-    request: Request,
     find: str = Query("", max_length=100, description="agents listed: text in id, name, site…"),
     state: str = Query("", max_length=100, description="agents listed: in this state"),
     user: User = Depends(supervisor_api),
+    services: Services = Depends(get_services),
 ) -> dict[str, Any]:
     """The control tower's current snapshot, once (what `/tower/ws` streams); a
     scoped supervisor's shows only their part."""
-    hub = hub_of(request)
-    scope = view_for(user, request.app.state.services)
+    hub = services.live
+    scope = view_for(user, services)
     return hub.view(hub.snapshot(), scope, AgentFilter.of(find, state))
