@@ -76,3 +76,22 @@ def test_real_process(tmp_path: Path) -> None:
     done = subprocess.run([*cmd, "simulate", str(bad)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert done.stderr.startswith(f"{bad}:") and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_simulate_crisis_flows_example_prints_the_ivr_walked_from_the_flows(
+    tmp_path: Path,
+) -> None:
+    example = ROOT / "examples" / "crisis-flows.yaml"
+    out = tmp_path / "flows"
+    result = runner.invoke(app, ["simulate", str(example), "-r", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "IVR walked from the flows" in result.output and "self service resolved" in result.output
+    report = json.loads((out / "report.json").read_text())
+    ivr = {k: v["mean"] for k, v in report["ivr"].items()}
+    voice = sum(e["arrivals"]["mean"] for k, e in report["by_channel"].items() if k == "voice")
+    assert ivr["walked"] > 1000 and voice > 0
+    # the self-service the report counts is the flows' (no probability measure in the file)
+    served = ivr["self_service_resolved"] + ivr["self_service_unresolved"]
+    assert report["runner"]["self_service"]["mean"] == served > 500
+    assert ivr["callback"] > 0 and ivr["ivr_seconds"] > 10 * ivr["walked"]

@@ -101,6 +101,13 @@ def simulate_command(
         table.add_row(label, fmt_ci(report["overall"].get(metric) or {}, kind))
     console = _console()
     console.print(table)
+    if "ivr" in report:
+        ivr = Table(title="IVR walked from the flows (mean per replication)")
+        ivr.add_column("outcome")
+        ivr.add_column("callers", justify="right")
+        for name, stat in report["ivr"].items():
+            ivr.add_row(name.replace("_", " "), fmt_ci(stat, "s" if name == "ivr_seconds" else "n"))
+        console.print(ivr)
     console.print(
         f"SL = answered within {sc.sl_seconds:g} s / all arrivals; "
         f"'excl. short abandons' leaves out those who left within {sc.short_abandon_seconds:g} s."

@@ -13,9 +13,11 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from joignable.schema import errors, yaml_source
+from joignable.schema.flow import load_flow
 from joignable.schema.problem import Problem, SchemaError
 from joignable.schema.yaml_source import Source
 
+from .flowmodel import check_flow, resolve_path
 from .scenario import Scenario, check_references, seconds_of_day
 
 __all__ = ["Problem", "ScenarioError", "load_scenario", "parse_scenario", "parse_yaml"]
@@ -47,7 +49,40 @@ def validate(source: Source, base_dir: Path | None) -> Scenario:
     problems = [source.problem(loc, msg) for loc, msg in check_references(scenario)]
     if problems:
         raise ScenarioError(problems)
-    return _resolve_csv(scenario, source, base_dir)
+    return _resolve_flows(_resolve_csv(scenario, source, base_dir), source, base_dir)
+
+
+def _resolve_flows(s: Scenario, source: Source, base: Path | None) -> Scenario:
+    """Load and check every flow the scenario names, and keep its absolute path, so
+    a run (or a what-if copy) reads the very file that was checked."""
+    if not s.flows:
+        return s
+    problems: list[Problem] = []
+    flows = []
+    skills = {k for g in s.agents.values() for k in g.skills}
+    for i, f in enumerate(s.flows):
+        update: dict[str, str] = {}
+        loaded = []
+        for part in ("file", "crisis_file"):
+            name = getattr(f, part)
+            if name is None:
+                continue
+            path = resolve_path(name, base)
+            try:
+                flow = load_flow(path)
+            except SchemaError as exc:
+                problems.append(source.problem(("flows", i, part), f"flow {name} is not usable"))
+                problems += exc.problems
+                continue
+            loaded.append(flow)
+            update[part] = str(path.resolve())
+        if len(loaded) == len(update) and loaded:
+            found = check_flow(i, f, loaded, set(s.queues), skills)
+            problems += [source.problem(loc, msg) for loc, msg in found]
+        flows.append(f.model_copy(update=update))
+    if problems:
+        raise ScenarioError(problems)
+    return s.model_copy(update={"flows": flows})
 
 
 def _resolve_csv(s: Scenario, source: Source, base: Path | None) -> Scenario:

@@ -214,6 +214,9 @@ def build_report(scenario: Scenario, seed: int, results: Sequence[RunResult]) ->
             for name in ("arrivals", "commands", "events", "self_service")
         },
     }
+    ivr = [r.extra["ivr"] for r in results if "ivr" in r.extra]
+    if ivr:  # only for scenarios whose traffic walks a flow: other reports stay as they were
+        report["ivr"] = {name: summarize([float(x[name]) for x in ivr]) for name in ivr[0]}
     for dim in DIMENSIONS:
         report[f"by_{dim}"] = fold(dim)
     return report

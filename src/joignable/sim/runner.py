@@ -17,14 +17,20 @@ from typing import Any
 
 from joignable.core import commands as cmd
 from joignable.core import events as ev
+from joignable.core.flows import actions as fa
+from joignable.core.flows import model as fm
+from joignable.core.flows.engine import Context, QueueState
 from joignable.core.kpis.book import KpiBook, KpiSettings
 from joignable.core.model import AgentSpec, Channel, ContactSpec, EndReason, OverflowAction
 from joignable.core.routing.engine import Engine
 from joignable.core.routing.lifecycle import ContactState
+from joignable.schema.flow import load_flow
 
 from .agents import AgentWorld, _AgentPlan
 from .clock import NORMAL, URGENT, VirtualClock
-from .scenario import CallbackOffer, ChannelStandby, MoveAgents, Scenario, seconds_of_day
+from .flowmodel import FlowModel, flow_queues
+from .ivr import Walk, walk
+from .scenario import CallbackOffer, ChannelStandby, Crisis, MoveAgents, Scenario, seconds_of_day
 from .streams import Stream, build_measures, build_streams
 
 #: Suffix of the twin queue that holds callers who will accept a callback offer.
@@ -32,6 +38,21 @@ CALLBACK_TWIN = "~callback"
 
 _WAITING = (ContactState.WAITING, ContactState.OFFERED)
 _TICK = cmd.Tick()  # commands are frozen: one Tick serves every time-out
+
+#: How a walk through a flow ended, counted in `RunResult.extra["ivr"]` (see
+#: docs/simulator.md): "enqueued" and "callback" went on to routing.
+IVR_OUTCOMES = (
+    "walked",
+    "enqueued",
+    "callback",
+    "self_service_resolved",
+    "self_service_unresolved",
+    "abandoned",
+    "hangup",
+    "voicemail",
+    "transferred",
+    "error",
+)
 
 #: Events reach the KPI book in batches of this many, in order: nothing reads the
 #: book before the run ends (self-service bookings flush the batch first), and
@@ -101,6 +122,31 @@ class Simulation(AgentWorld):
         self._unbooked: list[ev.Event] = []  # for the KPI book, not applied yet
         self._quiet_at: float | None = None  # no timer due then, and no command since
         self._syncing = False
+        self.flows: dict[int, tuple[fm.Flow, fm.Flow | None, FlowModel]] = {}
+        loaded: dict[str, fm.Flow] = {}
+
+        def load(file: str) -> fm.Flow:
+            if file not in loaded:
+                loaded[file] = load_flow(file)
+            return loaded[file]
+
+        for stream in self.streams:
+            f = next((f for f in scenario.flows if f.covers(stream.queue, stream.channel)), None)
+            if f is not None:
+                crisis_flow = load(f.crisis_file) if f.crisis_file else None
+                self.flows[stream.index] = (load(f.file), crisis_flow, f)
+        self.crises = [
+            (
+                self.epoch + seconds_of_day(m.at),
+                self.epoch + seconds_of_day(m.until) if m.until else math.inf,
+                m.message,
+            )
+            for m in scenario.measures
+            if isinstance(m, Crisis)
+        ]
+        self.flow_rngs: dict[int, random.Random] = {}  # the callers' answers, per stream
+        self.ivr: dict[str, int] = dict.fromkeys(IVR_OUTCOMES, 0)
+        self.ivr_seconds = 0.0
         self._handlers: dict[type[ev.Event], Callable[[Any], None]] = {
             ev.ContactOffered: self._on_offered,
             ev.OfferAccepted: self._on_accepted,
@@ -256,6 +302,10 @@ class Simulation(AgentWorld):
         wrap = stream.wrap.sample(r_wrap)
         cid = f"c{self.n_arrivals}"
         queue, channel = stream.queue, stream.channel
+        flow = self.flows.get(stream.index)
+        if flow is not None:
+            self._walk(now, cid, stream, flow, (patience, handle, wrap, u_cb))
+            return
         m = self.measures
         if m.ivr and u_ivr < m.ivr_share(now, queue, channel):
             self._self_service(now, cid, channel, resolved=True)
@@ -264,28 +314,40 @@ class Simulation(AgentWorld):
         if u_link < share:
             self._self_service(now, cid, channel, resolved=u_success < success)
             return
-        offer = m.callback_offer(now, queue, channel) if m.callback else None
-        contact_queue = queue
-        if offer is not None and u_cb < offer[1]:
-            contact_queue = queue + CALLBACK_TWIN
-        for w, factor in stream.patience_factors:
-            if w.covers(now, queue, channel):
-                patience *= factor
-        if m.promised:
-            patience *= m.patience_factor(now, queue, channel)
-        self.info[cid] = (handle, wrap, stream.ring)
         spec = ContactSpec(
             id=cid,
             channel=channel,
-            queue=contact_queue,
+            queue=queue,
             customer=cid,
             language=stream.language,
             skills=stream.skills,
             priority=stream.priority,
             arrived_at=now,
         )
-        if offer is not None and contact_queue != queue:
-            twin = self.engine.queues[contact_queue].spec
+        self._enter(now, spec, stream, (patience, handle, wrap, u_cb))
+
+    def _enter(
+        self,
+        now: float,
+        spec: ContactSpec,
+        stream: Stream,
+        draws: tuple[float, float, float, float],
+    ) -> None:
+        """Add the contact `spec` to routing at `now`, with the playbook's callback
+        offer and patience measures, and schedule its abandon."""
+        patience, handle, wrap, u_cb = draws
+        cid, queue, channel, m = spec.id, spec.queue, spec.channel, self.measures
+        offer = m.callback_offer(now, queue, channel) if m.callback else None
+        if offer is not None and u_cb < offer[1]:
+            spec = dataclasses.replace(spec, queue=queue + CALLBACK_TWIN)
+        for w, factor in stream.patience_factors:
+            if w.covers(now, queue, channel):
+                patience *= factor
+        if m.promised:
+            patience *= m.patience_factor(now, queue, channel)
+        self.info[cid] = (handle, wrap, stream.ring)
+        if offer is not None and spec.queue != queue:
+            twin = self.engine.queues[spec.queue].spec
             if twin.max_wait != offer[0]:  # the offer delay of the measure in force
                 self._do(
                     cmd.ConfigureQueue(queue=dataclasses.replace(twin, max_wait=offer[0])), now
@@ -293,6 +355,122 @@ class Simulation(AgentWorld):
         self._do(cmd.AddContact(contact=spec), now)
         if patience < math.inf:
             self.clock.schedule(now + patience, self._abandon, cid)
+
+    # ------------------------------------------------------------------ flows
+
+    def _crisis(self, t: float) -> str | None:
+        """The crisis message at `t` ("" for a flag with no message), None: no crisis."""
+        crisis = [msg for start, end, msg in self.crises if start <= t < end]
+        return crisis[-1] if crisis else None
+
+    def _context(self, stream: Stream, cid: str, flow: fm.Flow, model: FlowModel) -> Any:
+        """The engine's context at simulated time t, for one caller: the crisis flag
+        then, the queues' state now (read once, when the caller arrives)."""
+        queues = {name: self._queue_state(model.queue(name), stream) for name in flow_queues(flow)}
+        caller = {"number": f"+33{self.seed % 10}{int(cid[1:]):08d}", "id": cid}
+
+        def context(t: float) -> Context:
+            crisis = self._crisis(t)
+            return Context(
+                now=t,
+                language=stream.language or None,
+                crisis=crisis is not None,
+                crisis_message=crisis or "",
+                queues=queues,
+                caller=caller,
+            )
+
+        return context
+
+    def _queue_state(self, queue: str, stream: Stream) -> QueueState:
+        """What a flow may branch on about `queue`, from the engine's state: contacts
+        waiting, ready agents with room on the stream's channel, and an estimated
+        wait of (waiting + 1) × the mean handle time / the ready agents serving it."""
+        engine = self.engine
+        waiting = sum(
+            len(engine.queues[q].waiting)
+            for q in (queue, queue + CALLBACK_TWIN)
+            if q in engine.queues
+        )
+        serving = [
+            a
+            for aid in self.ready
+            if (a := engine.agents.get(aid)) is not None
+            and (not a.spec.queues or queue in a.spec.queues)
+        ]
+        free = sum(1 for a in serving if stream.channel in a.open_channels())
+        if free and not waiting:
+            return QueueState(waiting=0, agents=free, wait=0.0)
+        mean = float(getattr(stream.handle, "mean", 0.0) or 0.0)
+        wait = (waiting + 1) * mean / len(serving) if serving else math.inf
+        return QueueState(waiting=waiting, agents=free, wait=wait)
+
+    def _walk(
+        self,
+        now: float,
+        cid: str,
+        stream: Stream,
+        f: tuple[fm.Flow, fm.Flow | None, FlowModel],
+        draws: tuple[float, float, float, float],
+    ) -> None:
+        """Walk the caller through the flow now (the crisis version while the crisis
+        flag is set) and schedule what its outcome decides at the time the caller
+        leaves the IVR."""
+        normal, crisis_flow, model = f
+        flow = crisis_flow if crisis_flow is not None and self._crisis(now) is not None else normal
+        rng = self.flow_rngs.setdefault(stream.index, self._rng("flow", stream.index))
+        w = walk(flow, now, self._context(stream, cid, flow, model), model.callers, rng)
+        self.ivr["walked"] += 1
+        self.ivr_seconds += w.end - now
+        self.clock.schedule(w.end, self._leave_ivr, (now, cid, stream, model, w, draws))
+
+    def _leave_ivr(
+        self,
+        arg: tuple[float, str, Stream, FlowModel, Walk, tuple[float, float, float, float]],
+    ) -> None:
+        arrived, cid, stream, model, w, draws = arg
+        now, channel = self.clock.now, stream.channel
+        if w.outcome == "self_service":
+            key = "self_service_resolved" if w.resolved else "self_service_unresolved"
+            self.ivr[key] += 1
+            self._self_service(now, cid, channel, resolved=w.resolved)
+            return
+        if w.enqueue is None or w.outcome not in ("enqueued", "callback"):
+            self.ivr[w.outcome if w.outcome in self.ivr else "error"] += 1
+            return
+        self.ivr[w.outcome] += 1
+        spec = self._flow_contact(arrived, cid, stream, model, w.enqueue)
+        if spec.channel is Channel.CALLBACK:  # called back: no caller on the line to give up
+            draws = (math.inf, *draws[1:])
+        self._enter(now, spec, stream, draws)
+
+    def _flow_contact(
+        self, arrived: float, cid: str, stream: Stream, model: FlowModel, e: fa.Enqueue
+    ) -> ContactSpec:
+        """The contact the flow's `Enqueue` hands to routing: its queue and skills
+        named as the scenario's, its priority (else the stream's), its variables as
+        attributes; a callback when the queue takes callbacks."""
+        queue = model.queue(e.queue)
+        levels = dict(self.s.queues[queue].skills) if queue != stream.queue else dict(stream.skills)
+        for skill in e.skills:
+            levels.setdefault(model.skills.get(skill, skill), 1)
+        q_spec = self.engine.queues[queue].spec
+        channel = (
+            Channel.CALLBACK
+            if e.callback and Channel.CALLBACK in q_spec.channels
+            else stream.channel
+        )
+        return ContactSpec(
+            id=cid,
+            channel=channel,
+            queue=queue,
+            customer=cid,
+            language=stream.language,
+            skills=tuple(sorted(levels.items())),
+            priority=e.priority or stream.priority,
+            attributes=e.attributes,
+            arrived_at=arrived,
+        )
 
     def _abandon(self, cid: str) -> None:
         c = self.engine.contacts.get(cid)
@@ -388,6 +566,7 @@ class Simulation(AgentWorld):
             commands=self.n_commands,
             events=self.n_events,
             self_service=self.n_self,
+            extra={"ivr": {**self.ivr, "ivr_seconds": self.ivr_seconds}} if self.flows else {},
         )
 
 
@@ -396,4 +575,4 @@ def simulate(scenario: Scenario, seed: int = 1, replication: int = 0) -> RunResu
     return Simulation(scenario, seed, replication).run()
 
 
-__all__ = ["CALLBACK_TWIN", "NORMAL", "RunResult", "Simulation", "simulate"]
+__all__ = ["CALLBACK_TWIN", "IVR_OUTCOMES", "NORMAL", "RunResult", "Simulation", "simulate"]

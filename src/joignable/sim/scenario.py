@@ -26,6 +26,7 @@ from joignable.schema.fields import Id, Level, Limits, TimeZone, unknown
 from joignable.schema.queue import QueueRules, check_queue, circle_message, overflow_cycles
 
 from .distributions import Distribution, Empirical, Exponential, Fixed, LogNormal
+from .flowmodel import FlowModel
 
 _TIME = re.compile(r"^(\d{1,2}):([0-5]\d)(?::([0-5]\d))?$")
 
@@ -247,8 +248,22 @@ class MoveAgents(_Measure):
     count: int | None = Field(default=None, ge=0)  # None: the whole group
 
 
+class Crisis(_Measure):
+    """The center's crisis flag is set from `at` to `until`, with its `message`:
+    the flows of the scenario branch on it (`{crisis: true}`, `{crisis.message}`)."""
+
+    kind: Literal["crisis"]
+    message: str = ""
+
+
 Measure = Annotated[
-    IvrMessage | SelfServiceLink | CallbackOffer | PromisedDelay | ChannelStandby | MoveAgents,
+    IvrMessage
+    | SelfServiceLink
+    | CallbackOffer
+    | PromisedDelay
+    | ChannelStandby
+    | MoveAgents
+    | Crisis,
     Field(discriminator="kind"),
 ]
 
@@ -270,6 +285,7 @@ class Scenario(_Strict):
     surges: list[SurgeModel] = []
     agents: dict[Id, AgentGroupModel] = Field(min_length=1)
     measures: list[Measure] = []
+    flows: list[FlowModel] = []  # the first that covers a traffic stream is walked
 
     def epoch(self) -> float:
         """Virtual time origin: the scenario's date at 00:00 in its time zone."""
