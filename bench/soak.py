@@ -89,7 +89,7 @@ def center_yaml(per_channel: int) -> str:
     lines = ["center: {name: Soak, timezone: UTC}", "sites: [{id: s1}]", "queues:"]
     for ch in Channel:
         lines.append(
-            f"  - {{id: q-{ch.value}, channels: [{ch.value}], offer_timeout: 3600, "
+            f"  - {{id: q-{ch.value}, channels: [{ch.value}], offer_timeout: 30, "
             "wrap_up: 0, sl_seconds: 60}"
         )
     lines.append("agents:")

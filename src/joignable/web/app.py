@@ -200,7 +200,7 @@ async def _start_services(
         secret = settings.secret or os.environ.get(SECRET_ENV, "").strip()
         if not secret:
             secret = await asyncio.to_thread(accounts.secret, "session")
-        contacts = ContactIndex()
+        contacts = ContactIndex(settings.keep_ended_contacts)
         engine_settings = None
         if config is not None:
             engine_settings = EngineSettings(max_missed_offers=config.center.max_missed_offers)

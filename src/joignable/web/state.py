@@ -19,7 +19,7 @@ from starlette.requests import HTTPConnection
 from joignable.service.clock import Clock
 from joignable.service.config import CenterConfig
 from joignable.service.configurator import Configurator
-from joignable.service.contacts import ContactIndex
+from joignable.service.contacts import DEFAULT_KEEP_ENDED, ContactIndex
 from joignable.service.housekeeping import KEY_WINDOW_S
 from joignable.service.readside import ReadSide
 from joignable.service.runner import CenterRunner
@@ -43,6 +43,8 @@ class Settings:
     default, and `PUT /api/config`'s; see `web/limits.py`).
     `idempotency_window_s`: how long a retry with the same `Idempotency-Key`
     returns the same contact (keys are purged after it).
+    `keep_ended_contacts`: how many ended contacts `GET /api/contacts/{id}`
+    still shows from memory (the most recent; all stay in the event log).
     """
 
     database_url: str
@@ -57,6 +59,7 @@ class Settings:
     max_body: int = DEFAULT_MAX_BODY
     max_config_body: int = DEFAULT_MAX_CONFIG_BODY
     idempotency_window_s: float = KEY_WINDOW_S
+    keep_ended_contacts: int = DEFAULT_KEEP_ENDED
 
 
 @dataclass(slots=True)

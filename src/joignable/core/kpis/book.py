@@ -159,6 +159,24 @@ class KpiBook:
         for event in events:
             self.apply(event)
 
+    def forget(self, before: float) -> int:
+        """Drop the figures of the intervals over by `before` (a live book keeps
+        about a day: the tower reads since midnight and the sliding window, and a
+        book fed for weeks would grow by every interval and every customer who
+        tried in it). `figures(since=...)` for a time before `before` no longer
+        counts those intervals; reports read the event log, not a live book.
+        Contacts still open keep their own bookings. Returns the buckets dropped."""
+        first = self._interval(before)  # those starting before it ended by `before`
+        old = [k for k in self._buckets if k[2] < first]
+        for k in old:
+            del self._buckets[k]
+        for entry in [k for k in self._entry_books if k[0] < first]:
+            del self._entry_books[entry]
+        for site in [k for k in self._site_books if k[0] < first]:
+            del self._site_books[site]
+        self._agent_time.forget(first)
+        return len(old)
+
     # ---------------------------------------------------------- internals
 
     def _interval(self, at: float) -> float:
