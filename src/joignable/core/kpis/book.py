@@ -235,10 +235,10 @@ class KpiBook:
         dims = (("all", "all"), ("channel", channel))
         for acc in self._targets(at, self._accs(self._interval(at), dims), dims):
             acc.volume[channel] = acc.volume.get(channel, 0) + 1
-            acc.tried.add(customer)
+            acc.tried(customer)
             if e.resolved:
                 acc.self_service += 1
-                acc.reached.add(customer)
+                acc.reached(customer)
 
     def _queue(self, e: ev.QueueConfigured) -> None:
         q = e.queue
@@ -323,7 +323,7 @@ class KpiBook:
         for acc in self._targets(at, accs, dims):
             acc.offered += 1
             acc.volume[channel] = acc.volume.get(channel, 0) + 1
-            acc.tried.add(customer)
+            acc.tried(customer)
 
     def _accepted(self, e: ev.OfferAccepted) -> None:
         self._busy(e.agent_id, e.at, -1, 1)
@@ -347,7 +347,7 @@ class KpiBook:
             acc.wait_answered += wait
             acc.wait_all += wait
             acc.waited += 1
-            acc.reached.add(customer)
+            acc.reached(customer)
 
     def _called_back(self, origin: str, callback: str, at: float) -> None:
         """The callback was answered: the customer is reached, and its talk and
@@ -356,7 +356,7 @@ class KpiBook:
         if c is None:
             return
         for acc in self._targets(at, c.accs, c.dims):
-            acc.reached.add(c.customer)
+            acc.reached(c.customer)
         c.accepted, c.completed = at, None
         self._calling[callback] = c
 
