@@ -17,7 +17,7 @@ import tracemalloc
 from collections import Counter
 from pathlib import Path
 
-FRAMES = 6
+FRAMES = 3
 TOP = 25
 
 

@@ -26,8 +26,11 @@ its 201 already shows the contact offered (the engine offers in the same
 command that stores the contact: arrival → offer, durable); arrivals that
 queue are not counted in it (`offered_at_once` says how many were). Prints
 as its LAST line JSON with `rss_slope_mb_per_h` (least squares over the RSS
-samples after the warm-up, `--warmup` minutes: 5, or a fifth of a shorter
-run), `p99_offer_ms_first_10min` and `p99_offer_ms_last_10min` (of the
+samples after the warm-up, `--warmup` minutes: 10, or a fifth of a shorter
+run — 10 because the server's heap keeper frees what it froze every 10
+minutes, see docs/decisions/0011; `rss_slope_mb_per_h_second_half` is the
+same over the second half of the run, once the bounded caches are full),
+`p99_offer_ms_first_10min` and `p99_offer_ms_last_10min` (of the
 traffic after the warm-up; with under 20 minutes after it, the first and last
 tenth of that, and `window` says so), `errors_5xx`, the waiting line
 (`waiting_max`, `waiting_by_minute`) and `left_open` (contacts not ended).
@@ -48,6 +51,7 @@ import contextlib
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -66,6 +70,7 @@ from server import Conn, free_port, wait_up  # noqa: E402
 
 GOALS = {"rss_slope_mb_per_h": 5.0, "drift": 0.20, "errors_5xx": 0}
 DRAIN_SECONDS = 60.0
+REQUEST_TIMEOUT = 30.0  # a request unanswered this long counts as a transport error
 SERVER = """
 import os, sys, uvicorn
 from pathlib import Path
@@ -165,8 +170,8 @@ class Soak:
     ) -> tuple[int, object] | None:
         """One request; its status counted, a transport error counted as such."""
         try:
-            status, out = await conn.request(method, path, body)
-        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+            status, out = await asyncio.wait_for(conn.request(method, path, body), REQUEST_TIMEOUT)
+        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError, TimeoutError):
             self.transport_errors += 1
             await conn.close()
             return None
@@ -183,8 +188,10 @@ class Soak:
             body = {"channel": ch.value, "queue": f"q-{ch.value}", "customer": f"k{n}"}
             sent = time.perf_counter()
             try:
-                status, out = await conn.request("POST", "/api/contacts", body)
-            except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+                status, out = await asyncio.wait_for(
+                    conn.request("POST", "/api/contacts", body), REQUEST_TIMEOUT
+                )
+            except (OSError, asyncio.IncompleteReadError, ValueError, IndexError, TimeoutError):
                 self.transport_errors += 1
                 await conn.close()
                 idle.append(conn)
@@ -332,6 +339,9 @@ class Soak:
             "warmup_s": self.warmup,
             "window": "10 min" if window == 600.0 else f"first/last tenth ({window:.0f} s)",
             "rss_slope_mb_per_h": slope_per_h(warm),
+            "rss_slope_mb_per_h_second_half": slope_per_h(
+                [(t, v) for t, v in warm if t >= self.seconds / 2]
+            ),
             "rss_mb_start": round(self.rss[0][1], 1) if self.rss else None,
             "rss_mb_after_warmup": round(warm[0][1], 1) if warm else None,
             "rss_mb_end": round(warm[-1][1], 1) if warm else None,
@@ -398,7 +408,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=10.0, help="arrivals per second")
     parser.add_argument("--agents", type=int, default=8, help="agents per channel")
     parser.add_argument("--handle", type=float, default=2.0, help="mean handle time, seconds")
-    parser.add_argument("--warmup", type=float, default=None, help="minutes (5, or a fifth)")
+    parser.add_argument(
+        "--warmup", type=float, default=None, help="minutes (10, or a fifth of a shorter run)"
+    )
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--db", default="", help="database URL (default: a temporary SQLite)")
     parser.add_argument("--trace", default="", help="write memory growth reports to this file")
@@ -406,7 +418,7 @@ def main() -> None:
     if args.minutes <= 0 or args.rate <= 0 or args.agents <= 0 or args.handle <= 0:
         parser.error("--minutes, --rate, --agents and --handle must be positive")
     if args.warmup is None:
-        args.warmup = min(5.0, args.minutes / 5)
+        args.warmup = min(10.0, args.minutes / 5)
     if not 0 <= args.warmup < args.minutes:
         parser.error("--warmup must be under --minutes")
     load = args.rate * args.handle / len(Channel)
@@ -422,6 +434,7 @@ def main() -> None:
     if args.trace:
         env.update(SOAK_TRACE=str(Path(args.trace).resolve()), SOAK_BENCH=str(ROOT / "bench"),
                    SOAK_WARMUP=str(args.warmup * 60))  # fmt: skip
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # killed: stop the server too
     proc = subprocess.Popen([sys.executable, "-c", SERVER, url, str(config), str(port)], env=env)
     try:
         print(f"server on {base} (pid {proc.pid}), database {url.split('@')[-1]}", flush=True)
@@ -430,7 +443,9 @@ def main() -> None:
         print(f"soak for {args.minutes:g} min at {args.rate:g} arrivals/s, "
               f"{args.agents} agents per channel, handle {args.handle:g} s "
               f"(load {load:.1f} per channel) …", flush=True)  # fmt: skip
-        figures = asyncio.run(Soak(args, base, proc.pid, token).run(cookie))
+        soak = Soak(args, base, proc.pid, token)
+        limit = args.minutes * 60 + DRAIN_SECONDS + 2 * REQUEST_TIMEOUT + 60
+        figures = asyncio.run(asyncio.wait_for(soak.run(cookie), limit))  # stops by itself
     finally:
         proc.terminate()
         try:
