@@ -66,7 +66,7 @@ import httpx  # noqa: E402
 import websockets  # noqa: E402
 
 from joignable.core.model import Channel  # noqa: E402
-from server import Conn, free_port, wait_up  # noqa: E402
+from server import Conn, free_port, tower_cookie, wait_up  # noqa: E402
 
 GOALS = {"rss_slope_mb_per_h": 5.0, "drift": 0.20, "errors_5xx": 0}
 DRAIN_SECONDS = 60.0
@@ -366,15 +366,7 @@ async def log_in(base: str) -> tuple[str, str]:
             "/api/auth/token", json={"username": "supervisor", "password": "supervisor-demo"}
         )
         r.raise_for_status()
-        page = await client.get("/login")
-        csrf = page.cookies.get("joignable_csrf", "")
-        await client.post(
-            "/login",
-            data={"username": "supervisor", "password": "supervisor-demo",
-                  "csrf_token": csrf, "next": "/tower"},
-        )  # fmt: skip
-        cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
-        return r.json()["access_token"], cookie
+        return r.json()["access_token"], await tower_cookie(client)
 
 
 def bounded(waiting: list[int], agents: int) -> bool:
