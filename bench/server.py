@@ -188,6 +188,19 @@ async def wait_up(base: str, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not start in 60 s")
 
 
+async def tower_cookie(client: httpx.AsyncClient) -> str:
+    """Log the demo supervisor in through the login page (CSRF token and all)
+    and return the session cookie a `/tower/ws` connection sends."""
+    page = await client.get("/login")
+    csrf = page.cookies.get("joignable_csrf", "")
+    await client.post(
+        "/login",
+        data={"username": "supervisor", "password": "supervisor-demo",
+              "csrf_token": csrf, "next": "/tower"},
+    )  # fmt: skip
+    return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+
+
 async def run(args: argparse.Namespace, base: str) -> dict[str, float]:
     limits = httpx.Limits(max_connections=args.concurrency + 16)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
@@ -206,15 +219,7 @@ async def run(args: argparse.Namespace, base: str) -> dict[str, float]:
 
         await asyncio.gather(*(login(i) for i in range(args.agents)))
 
-        # the dashboard: a supervisor's session cookie on /tower/ws
-        page = await client.get("/login")
-        csrf = page.cookies.get("joignable_csrf", "")
-        await client.post(
-            "/login",
-            data={"username": "supervisor", "password": "supervisor-demo",
-                  "csrf_token": csrf, "next": "/tower"},
-        )  # fmt: skip
-        cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+        cookie = await tower_cookie(client)  # the dashboard's, on /tower/ws
         staleness: list[float] = []
         sizes: list[int] = []
         stop = asyncio.Event()

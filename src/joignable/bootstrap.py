@@ -253,7 +253,7 @@ async def _build(
     secret = settings.secret or env.get(SECRET_ENV, "").strip()
     if not secret:
         secret = await asyncio.to_thread(accounts.secret, "session")
-    contacts = ContactIndex()
+    contacts = ContactIndex(settings.keep_ended_contacts)
     engine_settings = None
     if config is not None:
         engine_settings = EngineSettings(max_missed_offers=config.center.max_missed_offers)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from joignable.service.clock import Clock
 from joignable.service.config import CenterConfig
+from joignable.service.contacts import DEFAULT_KEEP_ENDED
 from joignable.service.housekeeping import KEY_WINDOW_S
 from joignable.web.limits import DEFAULT_MAX_BODY, DEFAULT_MAX_CONFIG_BODY
 
@@ -36,6 +37,8 @@ class Settings:
     returns the same contact (keys are purged after it). `demo`: run the
     live demo's simulated customers and agents (`service/demo.py`) with these
     settings once the center runs; None (the default): no simulated traffic.
+    `keep_ended_contacts`: how many ended contacts `GET /api/contacts/{id}`
+    still shows from memory (the most recent; all stay in the event log).
     """
 
     database_url: str
@@ -50,4 +53,5 @@ class Settings:
     max_body: int = DEFAULT_MAX_BODY
     max_config_body: int = DEFAULT_MAX_CONFIG_BODY
     idempotency_window_s: float = KEY_WINDOW_S
+    keep_ended_contacts: int = DEFAULT_KEEP_ENDED
     demo: DemoSettings | None = None

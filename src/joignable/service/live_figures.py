@@ -82,6 +82,8 @@ class LiveFigures:
             if queue.spec.outsourcer:
                 known["outsourcer"].add(queue.spec.outsourcer)
         since = self.midnight(now)
+        if since != self._today_since:  # a new day (or the first figures): older ones unread
+            self.book.forget(min(since, now - self.book.settings.window_s))
         fresh_today = now - self._today_at >= self.today_every or self._today_since != since
         for name, by in DIMENSIONS:
             sliding = {k: compact(f.as_dict()) for k, f in self.book.window(now, by=by).items()}

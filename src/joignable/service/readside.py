@@ -149,6 +149,10 @@ class ReadSide:
         if event.seq and event.seq <= self._engine.seq:
             return
         self._engine.apply(event)
+        # The replica never fires a timer (the writer does, and its events come
+        # here), but applying pushes one per offer, wrap-up and step: drop those
+        # void and due, as the writer's `due` does, or they pile up for ever.
+        self._engine.due(event.at)
 
     @property
     def center(self) -> CenterState:

@@ -115,6 +115,13 @@ class AgentTime:
                 self._switch(a, category, t)
         self._flushed = t
 
+    def forget(self, before: float) -> None:
+        """Drop each agent's accumulators of intervals starting before `before`
+        (the book dropped their figures; a segment booked there later gets new ones)."""
+        for a in self._agents.values():
+            if any(interval < before for interval in a.accs):
+                a.accs = {i: accs for i, accs in a.accs.items() if i >= before}
+
     def activities(self) -> dict[str, str]:
         """Each known agent's activity."""
         return {

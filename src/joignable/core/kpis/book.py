@@ -159,6 +159,24 @@ class KpiBook:
         for event in events:
             self.apply(event)
 
+    def forget(self, before: float) -> int:
+        """Drop the figures of the intervals over by `before` (a live book keeps
+        about a day: the tower reads since midnight and the sliding window, and a
+        book fed for weeks would grow by every interval and every customer who
+        tried in it). `figures(since=...)` for a time before `before` no longer
+        counts those intervals; reports read the event log, not a live book.
+        Contacts still open keep their own bookings. Returns the buckets dropped."""
+        first = self._interval(before)  # those starting before it ended by `before`
+        old = [k for k in self._buckets if k[2] < first]
+        for k in old:
+            del self._buckets[k]
+        for entry in [k for k in self._entry_books if k[0] < first]:
+            del self._entry_books[entry]
+        for site in [k for k in self._site_books if k[0] < first]:
+            del self._site_books[site]
+        self._agent_time.forget(first)
+        return len(old)
+
     # ---------------------------------------------------------- internals
 
     def _interval(self, at: float) -> float:
@@ -217,10 +235,10 @@ class KpiBook:
         dims = (("all", "all"), ("channel", channel))
         for acc in self._targets(at, self._accs(self._interval(at), dims), dims):
             acc.volume[channel] = acc.volume.get(channel, 0) + 1
-            acc.tried.add(customer)
+            acc.tried(customer)
             if e.resolved:
                 acc.self_service += 1
-                acc.reached.add(customer)
+                acc.reached(customer)
 
     def _queue(self, e: ev.QueueConfigured) -> None:
         q = e.queue
@@ -305,7 +323,7 @@ class KpiBook:
         for acc in self._targets(at, accs, dims):
             acc.offered += 1
             acc.volume[channel] = acc.volume.get(channel, 0) + 1
-            acc.tried.add(customer)
+            acc.tried(customer)
 
     def _accepted(self, e: ev.OfferAccepted) -> None:
         self._busy(e.agent_id, e.at, -1, 1)
@@ -329,7 +347,7 @@ class KpiBook:
             acc.wait_answered += wait
             acc.wait_all += wait
             acc.waited += 1
-            acc.reached.add(customer)
+            acc.reached(customer)
 
     def _called_back(self, origin: str, callback: str, at: float) -> None:
         """The callback was answered: the customer is reached, and its talk and
@@ -338,7 +356,7 @@ class KpiBook:
         if c is None:
             return
         for acc in self._targets(at, c.accs, c.dims):
-            acc.reached.add(c.customer)
+            acc.reached(c.customer)
         c.accepted, c.completed = at, None
         self._calling[callback] = c
 

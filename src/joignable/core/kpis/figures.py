@@ -60,8 +60,18 @@ class Figures:
 _FIGURE_FIELDS = tuple(f.name for f in fields(Figures))
 
 
+#: bits of `Acc.customers`: the customer tried (was offered), was reached
+TRIED, REACHED = 1, 2
+
+
 class Acc:
-    """Sums for one (dimension, key[, interval]); figures derive from them."""
+    """Sums for one (dimension, key[, interval]); figures derive from them.
+
+    The customers who tried and who were reached are one dict, customer ->
+    TRIED | REACHED bits, not two sets: an accumulator holds every customer of
+    its interval, a live book a day of them, and one dict entry weighs about a
+    third of two set entries (a soak measured ~0.5 KB per customer with sets).
+    """
 
     __slots__ = (
         "abandoned",
@@ -69,17 +79,16 @@ class Acc:
         "answered_in_sl",
         "avail",
         "callbacks",
+        "customers",
         "handled",
         "handling",
         "offered",
         "other",
-        "reached",
         "self_service",
         "short",
         "talk",
         "talked",
         "transfers",
-        "tried",
         "volume",
         "wait_all",
         "wait_answered",
@@ -94,15 +103,25 @@ class Acc:
         self.wait_answered = self.wait_all = self.talk = self.wrap = 0.0
         self.handling = self.avail = 0.0
         self.volume: dict[str, int] = {}
-        self.tried: set[str] = set()
-        self.reached: set[str] = set()
+        self.customers: dict[str, int] = {}  # customer -> TRIED | REACHED
+
+    def tried(self, customer: str) -> None:
+        """`customer` tried here (counted once however many times)."""
+        customers = self.customers
+        customers[customer] = customers.get(customer, 0) | TRIED
+
+    def reached(self, customer: str) -> None:
+        """`customer` was reached here (answered, called back, self-served)."""
+        customers = self.customers
+        customers[customer] = customers.get(customer, 0) | REACHED
 
     def merge(self, other: Acc) -> None:
         for name in self.__slots__:
             mine = getattr(self, name)
             theirs = getattr(other, name)
-            if isinstance(mine, set):
-                mine |= theirs
+            if name == "customers":
+                for k, bits in theirs.items():
+                    mine[k] = mine.get(k, 0) | bits
             elif isinstance(mine, dict):
                 for k, v in theirs.items():
                     mine[k] = mine.get(k, 0) + v
@@ -119,7 +138,14 @@ def figures_of(a: Acc, live: Sequence[float], pending: Container[str]) -> Figure
     `pending` the customers with a request still open (not lost)."""
     waiting, longest = int(live[0]), live[1]
     handled_time = a.talk + a.wrap
-    lost = sum(1 for customer in a.tried - a.reached if customer not in pending)
+    tried = reached = lost = 0
+    for customer, bits in a.customers.items():
+        if bits & REACHED:
+            reached += 1
+            tried += bits & TRIED
+        elif bits & TRIED:
+            tried += 1
+            lost += customer not in pending
     return Figures(
         offered=a.offered,
         answered=a.answered,
@@ -143,9 +169,9 @@ def figures_of(a: Acc, live: Sequence[float], pending: Container[str]) -> Figure
         aht=ratio(handled_time, a.handled),
         occupancy=ratio(a.handling, a.handling + a.avail),
         transfer_rate=ratio(a.transfers, a.handled),
-        customers_tried=len(a.tried),
-        customers_reached=len(a.reached),
-        reachability=ratio(len(a.reached), len(a.tried)),
+        customers_tried=tried,
+        customers_reached=reached,
+        reachability=ratio(reached, tried),
         lost=lost,
         volume=dict(sorted(a.volume.items())),
     )
