@@ -301,8 +301,10 @@
       if (!frozen) tbody.append(row); // in line order (an existing row moves)
     }
     if (frozen) { // under the mouse, nothing moves: a row whose contact left is greyed, not removed
-      for (const row of tbody.rows) {
+      const present = new Set(snap.waiting.map((c) => c.id));
+      for (const row of [...tbody.rows]) {
         if (ids.has(row.dataset.id)) continue;
+        if (present.has(row.dataset.id)) { row.remove(); continue; } // another queue was chosen
         row.classList.add("gone");
         for (const b of row.querySelectorAll("button, input")) b.disabled = true;
       }
