@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from joignable.store import EventLog
+
 
 @dataclass
 class Poster:
@@ -47,3 +49,20 @@ class Poster:
                 self.other.append(f"{r.status_code} {r.text[:200]}")
                 return
             i += 1
+
+    def check_log(self, url: str, outage: str) -> None:
+        """What the log at `url` holds against what this poster was told: every
+        acknowledged contact there, in the order acknowledged, none twice, and
+        the 503s said when to retry. Prints the figures under `outage`."""
+        assert self.retry_after == {"2"}
+        with EventLog.open(url) as log:
+            queued = [e.data["contact"]["id"] for e in log.read() if e.kind == "ContactQueued"]
+        found = [c for c in queued if c in set(self.acknowledged)]
+        duplicates = len(queued) - len(set(queued))
+        print(
+            f"\n{outage}: acknowledged={len(self.acknowledged)} found={len(set(found))} "
+            f"duplicates={duplicates} 503s_seen={self.refused} transport_errors={len(self.other)}"
+        )
+        assert not self.other, self.other
+        assert duplicates == 0
+        assert found == self.acknowledged  # all there, in the order acknowledged

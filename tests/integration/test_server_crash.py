@@ -26,16 +26,31 @@ QUEUES = ("voice", "voice@lyon", "chat")  # voice@lyon: Lyon's share of voice (t
 SERVE = "from joignable.cli import main; main()"
 
 
-def _start(db: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _start(
+    db: str, port: int, log: Path | None, output: list[bytes] | None = None
+) -> subprocess.Popen[bytes]:
+    """`joignable serve` on `db`, once `/healthz` says ok. Its output goes to
+    the file `log`, or (`log` None) through a pipe into `output`."""
     cmd = [sys.executable, "-c", SERVE, "serve", "--config", str(CENTER_YAML), "--db", db]
     cmd += ["--port", str(port), "--log-level", "warning"]
     env = {**os.environ, "JOIGNABLE_SECRET": "test-secret"}
-    with log.open("ab") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+    if log is not None:
+        with log.open("ab") as out:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
+    else:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+        sink = output if output is not None else []
+        threading.Thread(target=lambda: sink.extend(proc.stdout or ()), daemon=True).start()
+
+    def said() -> str:
+        if log is not None:
+            return log.read_text()
+        return b"".join(output or []).decode(errors="replace")
+
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"serve exited {proc.returncode}:\n{log.read_text()}")
+            raise AssertionError(f"serve exited {proc.returncode}:\n{said()}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return proc
@@ -43,7 +58,7 @@ def _start(db: str, port: int, log: Path) -> subprocess.Popen[bytes]:
             pass
         time.sleep(0.1)
     proc.kill()
-    raise AssertionError(f"serve did not start:\n{log.read_text()}")
+    raise AssertionError(f"serve did not start:\n{said()}")
 
 
 def _client(port: int) -> httpx.Client:

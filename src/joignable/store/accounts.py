@@ -300,14 +300,7 @@ class Accounts:
     ) -> IdempotencyRecord:
         """Record `key` → `contact_id` (not yet done); if the key exists already,
         return the existing record instead."""
-        row = {
-            "tenant": self.tenant,
-            "key": key,
-            "contact_id": contact_id,
-            "fingerprint": fingerprint,
-            "created_at": now,
-            "done": False,
-        }
+        row = self._key_row(key, contact_id, fingerprint, now, done=False)
         try:
             with self._begin() as conn:
                 conn.execute(idempotency_keys.insert(), row)
@@ -317,6 +310,18 @@ class Accounts:
                 return self.claim_key(key, contact_id, fingerprint, now)
             return existing
         return IdempotencyRecord(key, contact_id, fingerprint, False)
+
+    def _key_row(
+        self, key: str, contact_id: str, fingerprint: str, now: float, *, done: bool
+    ) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant,
+            "key": key,
+            "contact_id": contact_id,
+            "fingerprint": fingerprint,
+            "created_at": now,
+            "done": done,
+        }
 
     def purge_keys(self, before: float) -> int:
         """Delete this tenant's idempotency keys created before `before`; return
@@ -332,14 +337,7 @@ class Accounts:
         """A writer of `key` → `contact_id` (done) for the event log's append
         (`EventLog.append(also=...)`): the key becomes durable in the very
         transaction of its contact. A key already there is left as it is."""
-        row = {
-            "tenant": self.tenant,
-            "key": key,
-            "contact_id": contact_id,
-            "fingerprint": fingerprint,
-            "created_at": now,
-            "done": True,
-        }
+        row = self._key_row(key, contact_id, fingerprint, now, done=True)
 
         def write(conn: Connection) -> None:
             if conn.dialect.name == "postgresql":
