@@ -21,7 +21,7 @@ from starlette.status import WS_1008_POLICY_VIOLATION
 from joignable.service.readside import ReadSide
 from joignable.web.auth import CSRF_COOKIE, PageRefused, User, require_role
 from joignable.web.deps import agent_for
-from joignable.web.state import Services, get_services, templates
+from joignable.web.state import Services, get_services, services_of, templates
 
 router = APIRouter(tags=["agent desk"])
 agent_page = require_role("agent", "admin", "supervisor", page=True)
@@ -89,7 +89,7 @@ async def desk_page(
     if not agent_id:
         return RedirectResponse("/tower", status_code=303)
     try:
-        agent_for(get_services(request), user, agent_id)
+        agent_for(services_of(request), user, agent_id)
     except HTTPException as exc:
         raise PageRefused(
             user, f"{exc.detail[:1].upper()}{exc.detail[1:]}.", exc.status_code
