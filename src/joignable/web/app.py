@@ -39,10 +39,24 @@ from joignable.web.state import STATIC_DIR, Settings, bind, templates
 log = logging.getLogger(__name__)
 
 
+#: the routers that carry the traffic, matched first: every request walks the
+#: routers in order until one matches, and arrivals and agent actions are most
+#: of the requests (the others follow in name order; no two routers share a path)
+HOT_ROUTERS = ("contacts", "agents")
+
+
 def router_modules() -> list[ModuleType]:
-    """Every module of `joignable.web.routers`, imported, in name order."""
+    """Every module of `joignable.web.routers`, imported: `HOT_ROUTERS` first,
+    then the others in name order."""
     package = importlib.import_module("joignable.web.routers")
-    names = sorted(m.name for m in pkgutil.iter_modules(package.__path__))
+    names = sorted(
+        (m.name for m in pkgutil.iter_modules(package.__path__)),
+        key=lambda name: (
+            name not in HOT_ROUTERS,
+            HOT_ROUTERS.index(name) if name in HOT_ROUTERS else 0,
+            name,
+        ),
+    )
     return [importlib.import_module(f"joignable.web.routers.{name}") for name in names]
 
 
