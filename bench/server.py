@@ -214,9 +214,15 @@ async def run(args: argparse.Namespace, base: str) -> dict[str, float]:
 
         async def login(i: int) -> None:
             async with sem:
-                await client.post(
-                    f"/api/agents/b{i:04d}/login", json={"ready": True}, headers=headers
-                )
+                for attempt in range(3):  # a keep-alive connection closed under us: again
+                    try:
+                        await client.post(
+                            f"/api/agents/b{i:04d}/login", json={"ready": True}, headers=headers
+                        )
+                        return
+                    except httpx.TransportError:
+                        if attempt == 2:
+                            raise
 
         await asyncio.gather(*(login(i) for i in range(args.agents)))
 
