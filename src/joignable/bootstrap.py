@@ -39,6 +39,8 @@ from joignable.service.configurator import Applied, Configurator
 from joignable.service.contacts import ContactIndex
 from joignable.service.delivery import Deliveries
 from joignable.service.demo import DemoTraffic
+from joignable.service.departure import Departure
+from joignable.service.desk import Desk
 from joignable.service.heap import HeapKeeper
 from joignable.service.housekeeping import Housekeeping
 from joignable.service.live import LiveHub
@@ -47,6 +49,7 @@ from joignable.service.notify import Notifier, targets_from_env
 from joignable.service.ports import AlertNotifier, Journal
 from joignable.service.readside import ReadSide
 from joignable.service.runner import CenterRunner
+from joignable.service.supervision import Supervision
 from joignable.settings import Settings
 from joignable.store import EventLog
 from joignable.store.accounts import Accounts
@@ -97,6 +100,9 @@ class Container:
     read: ReadSide  # what readers see: durable events only
     configurator: Configurator
     admission: Admission
+    desk: Desk  # the agent desk's use cases
+    supervision: Supervision  # the supervisor's use cases
+    departure: Departure  # a contact leaving (cancelled, abandoned)
     auth: Auth
     live: LiveHub
     alert_history: AlertHistory
@@ -292,6 +298,7 @@ async def _build(
         session_ttl=settings.session_ttl,
         secure_cookies=settings.secure_cookies,
     )
+    configurator = Configurator(runner, accounts)
     return Container(
         settings=settings,
         clock=clock,
@@ -300,8 +307,11 @@ async def _build(
         runner=runner,
         contacts=contacts,
         read=read,
-        configurator=Configurator(runner, accounts),
+        configurator=configurator,
         admission=admission,
+        desk=Desk(runner, read, contacts),
+        supervision=Supervision(runner, read, contacts, configurator),
+        departure=Departure(runner, contacts),
         auth=auth,
         live=live,
         alert_history=history,

@@ -115,18 +115,19 @@ def events_out(events: Sequence[Event]) -> dict[str, Any]:
 
 
 def desk(services: Services) -> Desk:
-    """The agent-desk use cases over the app's runner and read side."""
-    return Desk(services.runner, services.read, services.contacts)
+    """The agent-desk use cases over the app's runner and read side (built
+    once, by the bootstrap)."""
+    return services.desk
 
 
 def supervision(services: Services) -> Supervision:
     """The supervisor's use cases over the app's runner, read side and configuration."""
-    return Supervision(services.runner, services.read, services.contacts, services.configurator)
+    return services.supervision
 
 
 def departure(services: Services) -> Departure:
     """The use case of a contact leaving (cancelled, abandoned)."""
-    return Departure(services.runner, services.contacts)
+    return services.departure
 
 
 async def refusals_mapped(call: Awaitable[T]) -> T:
