@@ -19,7 +19,10 @@ Prints human lines, then as its LAST line JSON with `contacts_per_s`
 sent → the 201 showing the contact offered to an agent, durable) and
 `p99_staleness_ms` (oldest engine event of a snapshot → snapshot received by
 the dashboard). Goals: >= 500 contacts/s,
-p99 arrival → offer <= 50 ms, staleness p99 <= 1,000 ms.
+p99 arrival → offer <= 50 ms, staleness p99 <= 1,000 ms. Also
+`server_cpu_ms_per_contact`: the server process's CPU time during the
+saturation run over the contacts accepted (per-process, so steadier than
+throughput on a shared machine: compare versions with it).
 
 Then keyed runs (each POST with its own `Idempotency-Key`, as a careful client
 sends) at 1, 16 and 64 concurrent clients: `keyed_per_s_N`, `keyed_p99_ms_N`,
@@ -202,7 +205,14 @@ async def tower_cookie(client: httpx.AsyncClient) -> str:
     return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
 
 
-async def run(args: argparse.Namespace, base: str) -> dict[str, float]:
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) process `pid` has used so far: per-process,
+    so a busy machine slows it down less than it slows wall-clock figures."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def run(args: argparse.Namespace, base: str, pid: int) -> dict[str, float]:
     limits = httpx.Limits(max_connections=args.concurrency + 16)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
         r = await client.post(
@@ -352,9 +362,11 @@ async def run(args: argparse.Namespace, base: str) -> dict[str, float]:
         paced_sent = await paced(args.rate, args.paced_seconds)
         print(f"arrivals for {args.seconds:.0f} s (concurrency {args.concurrency}) …", flush=True)
         started = time.perf_counter()
+        cpu_before = cpu_s(pid)
         deadline = started + args.seconds
         await asyncio.gather(*(arrivals(deadline) for _ in range(args.concurrency)))
         elapsed = time.perf_counter() - started
+        server_cpu = cpu_s(pid) - cpu_before
 
         keyed: dict[int, tuple[float, float]] = {}  # clients -> (per s, p99 ms)
 
@@ -385,6 +397,8 @@ async def run(args: argparse.Namespace, base: str) -> dict[str, float]:
         await asyncio.gather(board, *agents, return_exceptions=True)
 
     rate = accepted / elapsed
+    cpu_ms = 1000 * server_cpu / max(1, accepted)
+    print(f"server CPU at saturation: {server_cpu:.1f} s, {cpu_ms:.2f} ms per contact accepted")
     print(f"contacts accepted durably: {accepted} in {elapsed:.1f} s = {rate:.0f}/s "
           f"(failed {failed}, not offered at once {not_offered})")  # fmt: skip
     print(f"at saturation ({args.concurrency} clients) arrival → offer: p50 "
@@ -409,6 +423,7 @@ async def run(args: argparse.Namespace, base: str) -> dict[str, float]:
     return {
         **keyed_figures,
         "contacts_per_s": round(rate, 1),
+        "server_cpu_ms_per_contact": round(cpu_ms, 3),
         "p99_offer_ms": round(p99(paced_ms), 2),
         "paced_rate": args.rate,
         "p99_offer_ms_at_saturation": round(p99(offer_ms), 2),
@@ -455,7 +470,9 @@ def main() -> None:
     try:
         print(f"server on {base}, SQLite {url}", flush=True)
         asyncio.run(wait_up(base, proc))
-        figures = uvloop.run(run(args, base))  # the client's loop as cheap as the server's
+        figures = uvloop.run(
+            run(args, base, proc.pid)
+        )  # the client's loop as cheap as the server's
     finally:
         proc.terminate()
         try:
