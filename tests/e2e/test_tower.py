@@ -214,3 +214,33 @@ def test_a_priority_change_says_where_the_contact_went_and_rows_stay_put() -> No
                 assert [c["id"] for c in line] == [ids[2], ids[1]]  # served first now
         finally:
             browser.close()
+
+
+def test_an_alert_shows_its_rows_figure_now_and_how_long_it_held() -> None:
+    """An alert raised on 'chat waiting over 1' reads the chat row's number as
+    it changes, not the number it was raised on, and says for how long."""
+    with live_server() as server, sync_playwright() as p:
+        document = server.api("GET", "/api/config", user="admin").json()
+        document["alerts"] = [{"id": "chat-backlog", "metric": "waiting", "scope": "queue",
+                               "scope_id": "chat", "threshold": 1, "clear": 0}]  # fmt: skip
+        put = server.api("PUT", "/api/config", user="admin", json=document)
+        assert put.status_code == 200, put.text
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        try:
+            with artefact_on_failure(page, server.artefacts, "tower-alert-now"):
+                sign_in(page, server.base, "supervisor", "/tower")
+                expect(page.locator("#conn")).to_have_text("live")
+                row = page.locator('#t-queue tr[data-id="chat"] td').nth(0)  # its waiting
+                alert = page.locator("#alerts-active li.alert")
+                for total in (2, 5):  # nobody logged in: they wait
+                    while len(server.api("GET", "/api/queues/chat/waiting").json()) < total:
+                        server.contact("chat", "chat")
+                    expect(row).to_have_text(str(total))
+                    expect(alert.locator(".now")).to_have_text(str(total))
+                expect(alert).to_have_count(1)
+                expect(alert).to_contain_text("queue chat")
+                expect(alert).to_contain_text("— now 5 · for < 1 min")
+                expect(alert).to_contain_text("raised on 2")  # the value it was raised on
+        finally:
+            browser.close()
