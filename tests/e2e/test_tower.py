@@ -244,3 +244,38 @@ def test_an_alert_shows_its_rows_figure_now_and_how_long_it_held() -> None:
                 expect(alert).to_contain_text("raised on 2")  # the value it was raised on
         finally:
             browser.close()
+
+
+def test_the_waiting_list_is_by_time_waited_and_the_line_place_only_in_the_toast() -> None:
+    """The tower lists waiting contacts longest wait first, whatever their queue
+    or priority; a contact's place in its line is told by the priority change's
+    confirmation, not shown in the list (nor does the list reorder by it)."""
+    with live_server() as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        try:
+            with artefact_on_failure(page, server.artefacts, "tower-waiting-order"):
+                ids = [server.contact("voice"), server.contact("chat", "chat"),
+                       server.contact("voice"), server.contact("voice")]  # fmt: skip
+                sign_in(page, server.base, "supervisor", "/tower")
+                rows = page.locator("#t-waiting tbody tr")
+                expect(rows).to_have_count(4)
+                order = lambda: [rows.nth(i).get_attribute("data-id") for i in range(4)]  # noqa: E731
+                assert order() == ids  # longest wait first, queues mixed
+                newest = page.locator(f'#t-waiting tr[data-id="{ids[3]}"]')
+                newest.hover()
+                newest.locator("input.priority").fill("50")
+                newest.get_by_role("button", name="Set priority").click()
+                expect(page.locator("#toast")).to_contain_text("now 1st of 3 in voice")
+                expect(newest.locator("td").nth(3)).to_have_text("50")
+                page.mouse.move(5, 5)  # free to move: the list stays by time waited
+                shown = page.evaluate("document.body.dataset.at")
+                page.wait_for_function("at => document.body.dataset.at !== at", arg=shown)
+                assert order() == ids
+                line = server.api("GET", "/api/queues/voice/waiting").json()
+                assert [c["id"] for c in line] == [ids[3], ids[0], ids[2]]  # first in line
+                headers = page.locator("#t-waiting thead th").all_inner_texts()
+                assert not any("position" in h.lower() or "place" in h.lower() for h in headers)
+                assert "1st" not in page.locator("#t-waiting").inner_text()
+        finally:
+            browser.close()

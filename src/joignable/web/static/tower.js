@@ -207,7 +207,7 @@
         el("strong", {}, `${a.scope} ${a.scope_id}`), ` ${a.title} — now `,
         el("span", { class: "now" }, figure(a.metric, now)), `${window} · `,
         el("span", { class: "held" }, held(a.held_s ?? snap.at - a.at)),
-        el("span", { class: "muted small" }, ` since ${at(a.since ?? a.at)}${raised}${a.contract ? " · contract" : ""}`)));
+        el("span", { class: "muted small" }, ` · since ${at(a.since ?? a.at)}${raised}${a.contract ? " · contract" : ""}`)));
     }
     const recent = $("#alerts-recent");
     recent.replaceChildren();
