@@ -214,3 +214,68 @@ def test_a_priority_change_says_where_the_contact_went_and_rows_stay_put() -> No
                 assert [c["id"] for c in line] == [ids[2], ids[1]]  # served first now
         finally:
             browser.close()
+
+
+def test_an_alert_shows_its_rows_figure_now_and_how_long_it_held() -> None:
+    """An alert raised on 'chat waiting over 1' reads the chat row's number as
+    it changes, not the number it was raised on, and says for how long."""
+    with live_server() as server, sync_playwright() as p:
+        document = server.api("GET", "/api/config", user="admin").json()
+        document["alerts"] = [{"id": "chat-backlog", "metric": "waiting", "scope": "queue",
+                               "scope_id": "chat", "threshold": 1, "clear": 0}]  # fmt: skip
+        put = server.api("PUT", "/api/config", user="admin", json=document)
+        assert put.status_code == 200, put.text
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        try:
+            with artefact_on_failure(page, server.artefacts, "tower-alert-now"):
+                sign_in(page, server.base, "supervisor", "/tower")
+                expect(page.locator("#conn")).to_have_text("live")
+                row = page.locator('#t-queue tr[data-id="chat"] td').nth(0)  # its waiting
+                alert = page.locator("#alerts-active li.alert")
+                for total in (2, 5):  # nobody logged in: they wait
+                    while len(server.api("GET", "/api/queues/chat/waiting").json()) < total:
+                        server.contact("chat", "chat")
+                    expect(row).to_have_text(str(total))
+                    expect(alert.locator(".now")).to_have_text(str(total))
+                expect(alert).to_have_count(1)
+                expect(alert).to_contain_text("queue chat")
+                expect(alert).to_contain_text("— now 5 · for < 1 min")
+                expect(alert).to_contain_text("raised on 2")  # the value it was raised on
+        finally:
+            browser.close()
+
+
+def test_the_waiting_list_is_by_time_waited_and_the_line_place_only_in_the_toast() -> None:
+    """The tower lists waiting contacts longest wait first, whatever their queue
+    or priority; a contact's place in its line is told by the priority change's
+    confirmation, not shown in the list (nor does the list reorder by it)."""
+    with live_server() as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        try:
+            with artefact_on_failure(page, server.artefacts, "tower-waiting-order"):
+                ids = [server.contact("voice"), server.contact("chat", "chat"),
+                       server.contact("voice"), server.contact("voice")]  # fmt: skip
+                sign_in(page, server.base, "supervisor", "/tower")
+                rows = page.locator("#t-waiting tbody tr")
+                expect(rows).to_have_count(4)
+                order = lambda: [rows.nth(i).get_attribute("data-id") for i in range(4)]  # noqa: E731
+                assert order() == ids  # longest wait first, queues mixed
+                newest = page.locator(f'#t-waiting tr[data-id="{ids[3]}"]')
+                newest.hover()
+                newest.locator("input.priority").fill("50")
+                newest.get_by_role("button", name="Set priority").click()
+                expect(page.locator("#toast")).to_contain_text("now 1st of 3 in voice")
+                expect(newest.locator("td").nth(3)).to_have_text("50")
+                page.mouse.move(5, 5)  # free to move: the list stays by time waited
+                shown = page.evaluate("document.body.dataset.at")
+                page.wait_for_function("at => document.body.dataset.at !== at", arg=shown)
+                assert order() == ids
+                line = server.api("GET", "/api/queues/voice/waiting").json()
+                assert [c["id"] for c in line] == [ids[3], ids[0], ids[2]]  # first in line
+                headers = page.locator("#t-waiting thead th").all_inner_texts()
+                assert not any("position" in h.lower() or "place" in h.lower() for h in headers)
+                assert "1st" not in page.locator("#t-waiting").inner_text()
+        finally:
+            browser.close()

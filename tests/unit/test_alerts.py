@@ -16,6 +16,7 @@ from joignable.core.alerts.rules import (
     Comparison,
     ScopeKind,
     Severity,
+    Window,
 )
 from joignable.core.kpis.book import KpiBook
 from joignable.core.model import AgentSpec, Capacity, Channel, ContactSpec, QueueSpec
@@ -262,3 +263,26 @@ def test_events_alternate_and_respect_the_hold(samples: list[tuple[float, float]
             else:
                 assert isinstance(last, AlertRaised) and value < ABANDON.clear_level
             last = event
+
+
+def test_an_active_alert_reads_its_figure_now_and_how_long_it_held() -> None:
+    """`value` is frozen when the alert is raised; `value_now` is the figure as
+    the figures given hold it (the rule's window), `held_s` the time since."""
+    today = AlertRule(id="day", metric="service_level", scope=ScopeKind.QUEUE,
+                      comparison=Comparison.BELOW, threshold=0.8, window=Window.TODAY)  # fmt: skip
+    evaluator = AlertEvaluator([ABANDON, today])
+    both = {"sliding": {"queue": {"q": {"abandonment_rate": 0.5}}},
+            "today": {"queue": {"q": {"service_level": 0.536}}}}  # fmt: skip
+    evaluator.evaluate(both, now=0)
+    evaluator.evaluate(both, now=30)  # ABANDON holds 30 s
+    later = {"sliding": {"queue": {"q": {"abandonment_rate": 0.227}}},
+             "today": {"queue": {"q": {"service_level": 0.6}}}}  # fmt: skip
+    assert evaluator.evaluate(later, now=90) == []  # still raised: between levels or past
+    rows = {r["rule_id"]: r for r in evaluator.active_now(later, now=150)}
+    assert (rows["abandon"]["value"], rows["abandon"]["value_now"]) == (0.5, 0.227)
+    assert (rows["abandon"]["since"], rows["abandon"]["held_s"]) == (30, 120)
+    assert rows["abandon"]["window"] == "sliding"
+    assert (rows["day"]["value"], rows["day"]["value_now"]) == (0.536, 0.6)
+    assert (rows["day"]["since"], rows["day"]["held_s"], rows["day"]["window"]) == (0, 150, "today")
+    gone = {"sliding": {"queue": {}}, "today": {"queue": {"q": {}}}}
+    assert [r["value_now"] for r in evaluator.active_now(gone, now=150)] == [None, None]

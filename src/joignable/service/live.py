@@ -258,7 +258,9 @@ class LiveHub:
     ) -> dict[str, Any]:
         """The current picture. With `evaluate`, alerts and throttles decide first
         (their events are recorded and notified). `figures` computed at `now` may
-        be given (the push loop builds them piecewise)."""
+        be given (the push loop builds them piecewise). Each active alert carries
+        its figure as these `figures` hold it (`value_now`, the number its row
+        shows) and since when it holds (`since`, `held_s`)."""
         if now is None or figures is None:
             now = self.runner.clock.now()
             figures = self.figures(now)
@@ -283,7 +285,7 @@ class LiveHub:
                 "channels": sorted(ch.value for ch in engine.channel_standby),
             },
             "alerts": {
-                "active": [a.as_dict() for a in self.alerts.active()],
+                "active": self.alerts.active_now(figures, now),
                 "recent": list(self.recent_alerts),
             },
             "throttles": {
@@ -294,6 +296,13 @@ class LiveHub:
         for name, provider in self.sections.items():
             snapshot[name] = provider()
         return snapshot
+
+    async def alerts_now(self) -> list[dict[str, Any]]:
+        """The active alerts at the clock's `now`, each with its figure now
+        (`value_now`, from the figures a push at `now` would show), `window`,
+        `since` and `held_s` (`AlertEvaluator.active_now`); decides nothing."""
+        now = self.runner.clock.now()
+        return self.alerts.active_now(await self.figures_async(now), now)
 
     def view(
         self, snapshot: dict[str, Any], scope: Scope | None = None, find: AgentFilter = EVERYONE

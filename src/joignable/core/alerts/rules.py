@@ -286,6 +286,26 @@ class AlertEvaluator:
         live = [t.raised for t in self._tracks.values() if t.raised is not None]
         return sorted(live, key=lambda a: (order[a.severity], a.at, a.alert_id))
 
+    def active_now(self, figures: Readings, now: float) -> list[dict[str, object]]:
+        """The active alerts (as `active()` orders them) as dicts, each with how it
+        stands at `now` in `figures`: `value_now`, the figure its rule watches as
+        `figures` hold it (its rule's window, scope kind and member: the very
+        number a row built from `figures` shows; None when absent), `window`,
+        `since` (when it was raised) and `held_s` (seconds since). `value`
+        stays the figure at the moment it was raised."""
+        out: list[dict[str, object]] = []
+        for alert in self.active():
+            rule = self._rules.get(alert.rule_id)
+            window = (rule.window if rule is not None else Window.SLIDING).value
+            member = figures.get(window, {}).get(alert.scope.value, {}).get(alert.scope_id)
+            row = alert.as_dict()
+            row["value_now"] = _number_of(None if member is None else member.get(alert.metric))
+            row["window"] = window
+            row["since"] = alert.at
+            row["held_s"] = round(max(now - alert.at, 0.0), 3)
+            out.append(row)
+        return out
+
     def statistics(self) -> EvaluatorStatistics:
         active = self.active()
         by_severity: dict[str, int] = {}
@@ -381,8 +401,12 @@ def _reading(member: Mapping[str, float | int | None] | None, rule: AlertRule) -
         offered = member.get("offered")
         if offered is None or offered < rule.min_offered:
             return None
-    value = member.get(rule.metric)
-    if value is None or isinstance(value, bool):
+    return _number_of(member.get(rule.metric))
+
+
+def _number_of(value: object) -> float | None:
+    """A figure as a finite float, or None (absent, not a number, infinite)."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
         return None
     number = float(value)
     return number if math.isfinite(number) else None

@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from joignable.service.live import AgentFilter, Scope, scoped_view
 from joignable.web.auth import CSRF_COOKIE, User, require_role
+from joignable.web.routers.demo import may_simulate_outage
 from joignable.web.state import Services, get_services, templates
 
 router = APIRouter(tags=["control tower"])
@@ -59,15 +60,17 @@ async def tower_page(
     user: User = Depends(supervisor_page),
     services: Services = Depends(get_services),
 ) -> HTMLResponse:
-    """The control tower page (filled live by static/tower.js)."""
+    """The control tower page (filled live by static/tower.js); the demo's outage
+    switch only for whom may use it (`may_simulate_outage`)."""
     config = services.config
     channels = sorted({ch.value for q in config.queues for ch in q.channels}) if config else []
     # the move buttons' lists: the queues the user may see (as GET /api/queues), every site
     queues = sorted(q.id for q in config.queues if user.may_see_queue(q)) if config else []
     sites = sorted(s.id for s in config.sites) if config else []
     return _page(
-        request, services, "tower.html", user, channels=channels, queues=queues, sites=sites
-    )
+        request, services, "tower.html", user, channels=channels, queues=queues, sites=sites,
+        outage_switch=may_simulate_outage(user, services),
+    )  # fmt: skip
 
 
 def view_for(user: User, services: Services) -> Scope | None:
@@ -106,10 +109,12 @@ HISTORY_SCAN_MAX = 20_000
 async def alerts_now(
     user: User = Depends(supervisor_api), services: Services = Depends(get_services)
 ) -> dict[str, Any]:
-    """Active alerts (a scoped supervisor's: those about their part) and the rules in force."""
+    """Active alerts (a scoped supervisor's: those about their part), each with
+    the figure it watches now (`value_now`, the number the tower's row shows),
+    `since` (when raised) and `held_s`; and the rules in force."""
     hub = services.live
     scope = view_for(user, services)
-    active = [a.as_dict() for a in hub.alerts.active()]
+    active = await hub.alerts_now()
     return {
         "active": [a for a in active if scope is None or scope.sees_alert(a)],
         "deliveries": await _deliveries(services, scope),

@@ -82,6 +82,17 @@
     ["occupancy", pct, (v) => (v === null ? "" : v > 0.92 ? "warn" : "")],
   ];
 
+  // any figure a rule may watch, formatted as the tables format it
+  const FORMATS = Object.fromEntries(COLUMNS.map(([metric, fmt]) => [metric, fmt]));
+  function figure(metric, v) {
+    const fmt = FORMATS[metric] || (metric.endsWith("rate") || metric.startsWith("service") ? pct : metric === "avg_wait" ? dur : num);
+    return fmt(v);
+  }
+  function held(seconds) {
+    const m = Math.floor(Math.max(seconds, 0) / 60);
+    return m < 1 ? "for < 1 min" : m < 60 ? `for ${m} min` : `for ${Math.floor(m / 60)} h ${m % 60} min`;
+  }
+
   function el(tag, attrs, ...children) {
     const e = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
@@ -186,11 +197,17 @@
     $("#alert-count").textContent = String(snap.alerts.active.length);
     $("#alert-count").className = "count" + (snap.alerts.active.some((a) => a.severity === "critical") ? " bad" : snap.alerts.active.length ? " warn" : "");
     if (!snap.alerts.active.length) active.append(el("li", { class: "muted" }, "No alert."));
+    // the figure now, from the snapshot's figures (its row's number, formatted as
+    // the row formats it), and how long the alert has held
     for (const a of snap.alerts.active) {
-      const value = a.value === null ? "" : ` — now ${a.metric.endsWith("rate") || a.metric.startsWith("service") || a.metric === "occupancy" ? pct(a.value) : Math.round(a.value * 10) / 10}`;
-      active.append(el("li", { class: `alert ${a.severity}` },
-        el("strong", {}, `${a.scope} ${a.scope_id}`), ` ${a.title}${value}`,
-        el("span", { class: "muted small" }, ` since ${at(a.at)}${a.contract ? " · contract" : ""}`)));
+      const now = a.value_now === undefined ? a.value : a.value_now;
+      const raised = a.value === null || a.value === undefined ? "" : `, raised on ${figure(a.metric, a.value)}`;
+      const window = a.window === "today" ? " (since midnight)" : "";
+      active.append(el("li", { class: `alert ${a.severity}`, "data-alert": a.alert_id },
+        el("strong", {}, `${a.scope} ${a.scope_id}`), ` ${a.title} — now `,
+        el("span", { class: "now" }, figure(a.metric, now)), `${window} · `,
+        el("span", { class: "held" }, held(a.held_s ?? snap.at - a.at)),
+        el("span", { class: "muted small" }, ` · since ${at(a.since ?? a.at)}${raised}${a.contract ? " · contract" : ""}`)));
     }
     const recent = $("#alerts-recent");
     recent.replaceChildren();
@@ -333,9 +350,9 @@
     renderAgents(snap);
     renderWaiting(snap);
     renderThrottles(snap);
-    const demo = snap.demo;
-    $("#outage-box").hidden = !demo;
-    if (demo && document.activeElement !== $("#outage")) $("#outage").checked = !!demo.outage;
+    const demo = snap.demo, box = $("#outage-box"); // the page has the switch for whom may use it
+    if (box) box.hidden = !demo;
+    if (box && demo && document.activeElement !== $("#outage")) $("#outage").checked = !!demo.outage;
     document.body.dataset.seq = String(snap.seq);
     document.body.dataset.at = String(snap.at);
   }
@@ -381,7 +398,7 @@
   $("#waiting-queue").addEventListener("change", render);
   $("#t-waiting").addEventListener("mouseleave", () => { if (state.snap) render(); });
   $("#t-waiting").addEventListener("focusout", () => setTimeout(() => { if (state.snap) render(); }, 0));
-  $("#outage").addEventListener("change", (e) => act(e.target.checked ? "Outage simulated" : "Outage over", () => API.outage(e.target.checked)));
+  if ($("#outage")) $("#outage").addEventListener("change", (e) => act(e.target.checked ? "Outage simulated" : "Outage over", () => API.outage(e.target.checked)));
   tickCenterTime();
   setInterval(tickCenterTime, 1000);
   connect();
