@@ -125,7 +125,7 @@
   // Agents needed now (server-side Erlang staffing on the last 15 min, the queue's own
   // target) beside the agents logged in: "7 · 5 in · −2", red when short.
   function renderNeeded(cell, n) {
-    if (!n) { setCell(cell, "–", "needed"); cell.title = ""; return; }
+    if (!n) { setCell(cell, "—", "needed"); cell.title = ""; return; }
     const model = n.model === "erlang_a" ? "Erlang A" : "Erlang C";
     const target = `target ${pct(n.sl_target)} answered within ${n.sl_seconds} s`;
     const inputs = `${n.offered} arrivals in the last ${Math.round(n.window_s / 60)} min`
