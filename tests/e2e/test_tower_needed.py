@@ -1,6 +1,7 @@
 """The tower's "needed now" column in a real headless Chromium (issue 11): a queue
-with traffic shows the agents the server's staffing needs, beside the agents logged
-in, with a tooltip saying how it is computed; a queue with no arrivals shows "—"."""
+with traffic and nobody left to answer shows the agents the server's staffing needs,
+beside the agents logged in and the gap in red, with a tooltip saying how it is
+computed; a queue with no arrivals shows "—"."""
 
 from __future__ import annotations
 
@@ -27,15 +28,15 @@ def test_the_needed_now_column_shows_the_staffing_of_a_queue_with_traffic() -> N
             time.sleep(0.3)
             assert server.api("POST", f"{base}/complete").is_success
             assert server.api("POST", f"{base}/wrap-up", json={"resolved": True}).is_success
+        # the one agent leaves: the queue is short of the agent it needs
+        assert server.api("POST", "/api/agents/p01/logout").is_success
         for _ in range(4):
             server.contact("voice")
         live = server.api("GET", "/api/live").json()["needed"]
         voice = live["voice"]
         # (a share of the phone calls may go to voice@lyon: the example's throttle)
         assert voice["agents"] is not None and voice["offered"] >= 2
-        assert voice["logged_in"] == 1
-        short = voice["short"]
-        gap = f" · −{short}" if short > 0 else f" · +{-short}" if short < 0 else ""
+        assert voice["logged_in"] == 0 and voice["short"] == voice["agents"] > 0
 
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
@@ -44,7 +45,8 @@ def test_the_needed_now_column_shows_the_staffing_of_a_queue_with_traffic() -> N
                 sign_in(page, server.base, "supervisor", "/tower")
                 expect(page.locator("#conn")).to_have_text("live")
                 cell = page.locator('#t-queue tr[data-id="voice"] td').nth(NEEDED_COL)
-                expect(cell).to_have_text(f"{voice['agents']} · 1 in{gap}")
+                expect(cell).to_have_text(f"{voice['agents']} · 0 in · −{voice['short']}")
+                expect(cell).to_have_class("needed bad")  # red: short
                 title = cell.get_attribute("title") or ""
                 assert f"{voice['offered']} arrivals in the last 15 min" in title
                 assert "AHT" in title and "target 80 % answered within 20 s" in title
