@@ -51,6 +51,9 @@ def test_the_needed_now_column_shows_the_staffing_of_a_queue_with_traffic() -> N
                 assert f"{voice['offered']} arrivals in the last 15 min" in title
                 assert "AHT" in title and "target 80 % answered within 20 s" in title
                 assert "Erlang C" in title
+                agents = voice["agents"]
+                assert f"{agents} agent{'' if agents == 1 else 's'} needed, 0 logged in" in title
+                print(f"tooltip: {title}")
                 # a queue nobody called: no figure, not 0
                 email = page.locator('#t-queue tr[data-id="email"] td').nth(NEEDED_COL)
                 expect(email).to_have_text("— · 0 in")

@@ -137,7 +137,7 @@
     }
     const gap = n.short > 0 ? ` · −${n.short}` : n.short < 0 ? ` · +${-n.short}` : "";
     setCell(cell, `${n.agents} · ${n.logged_in} in${gap}`, n.short > 0 ? "needed bad" : "needed");
-    cell.title = `${model} for ${inputs} (${n.traffic} Erlangs); ${target}: ${n.agents} agents needed, `
+    cell.title = `${model} for ${inputs} (${n.traffic} Erlangs); ${target}: ${n.agents} agent${n.agents === 1 ? "" : "s"} needed, `
       + `${n.logged_in} logged in${n.short > 0 ? `, ${n.short} short` : n.short < 0 ? `, ${-n.short} spare` : ""}.`;
   }
 
