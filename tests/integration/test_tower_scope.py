@@ -141,6 +141,11 @@ def check_part(server: Server, user: str, message: dict[str, Any], sites: set[st
         assert client.get(f"/api/queues/{queue}").status_code == 403
     assert message["waiting"] and {w["queue"] for w in message["waiting"]} <= queues
     assert set(message["standby"]["queues"]) <= queues
+    # agents needed now: their queues, beside the agents they see under each
+    needed = message["needed"]
+    assert set(needed) == queues
+    for queue, figure in needed.items():
+        assert figure["logged_in"] == sum(message["agent_states"]["queue"][queue].values())
     agents = message["agents"]
     for row in agents["list"]:
         assert client.get(f"/api/agents/{row['id']}").status_code == 200
@@ -196,6 +201,12 @@ def test_an_outsourcer_supervisors_tower_shows_only_their_part(center: Server) -
     alerts = {(a["scope"], a["scope_id"]) for a in mine["alerts"]["active"]}
     assert alerts == {("queue", "email"), ("outsourcer", "acme")}
     assert {a["outsourcer"] for a in mine["agents"]["list"]} == {"acme"}
+    # GET /api/live gives them the same part of "needed now": e-mails arrived, none
+    # handled yet (no handle time: no figure), acme's one agent logged in there
+    live = ok(center.client("acme-sup").get("/api/live"))["needed"]
+    assert live == mine["needed"]
+    assert live["email"]["offered"] == 8 and live["email"]["agents"] is None
+    assert live["email"]["logged_in"] == 1
 
 
 @pytest.mark.slow

@@ -47,6 +47,7 @@ from joignable.core.routing.throttle import ThrottleEvent, ThrottleSettings
 from joignable.service.decisions import AlertDecisions
 from joignable.service.live_feed import LiveFeed, OwnView
 from joignable.service.live_figures import DIMENSIONS, Figures, LiveFigures
+from joignable.service.live_needed import NeededNowView, with_logged_in
 from joignable.service.live_views import MAX_AGENTS_LISTED, MAX_WAITING_PER_QUEUE, LiveViews
 from joignable.service.ports import AlertNotifier
 from joignable.service.readside import ReadSide
@@ -96,6 +97,7 @@ class LiveHub:
         self.book = KpiBook(kpi_settings)
         self.kpis = LiveFigures(self.book, read, timezone=timezone, today_every=today_every)
         self.views = LiveViews(read)
+        self.needed = NeededNowView(read, self.book.settings.window_s)
         self.feed = LiveFeed(self.views.view)
         self.alerts = AlertEvaluator(rules)
         # alert decisions go through the single writer; the log gives them back
@@ -270,6 +272,7 @@ class LiveHub:
             self._decide(self.alerts.evaluate(figures, now))
             self.throttle_decisions.migrate(self.throttle_history)
             self.throttle_decisions.submit(self.throttles.decide(now))
+        agent_states = self.agent_states()
         snapshot: dict[str, Any] = {
             "type": "snapshot",
             "at": now,
@@ -277,7 +280,10 @@ class LiveHub:
             "event_at": self._event_at,
             "figures": figures,
             "agents": self.agents(),
-            "agent_states": self.agent_states(),
+            "agent_states": agent_states,
+            "needed": with_logged_in(
+                self.needed.of(figures["sliding"].get("queue", {})), agent_states["queue"]
+            ),
             "waiting": self.waiting(now),
             "waiting_per_queue": MAX_WAITING_PER_QUEUE,
             "standby": {

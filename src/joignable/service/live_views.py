@@ -22,6 +22,7 @@ from typing import Any
 from joignable.core.kpis.agent_counts import agents_by_row
 from joignable.core.routing.lifecycle import ContactState
 from joignable.core.routing.runtime import Agent, Contact
+from joignable.service.live_needed import with_logged_in
 from joignable.service.readside import ReadSide
 from joignable.service.roster import EVERYONE, AgentFilter, Roster
 from joignable.service.scope import Scope, scoped_figures, scoped_rows
@@ -161,7 +162,8 @@ class LiveViews:
         engine: call it right after building `snapshot` (the push does).
 
         In scope: the queues `scope.queue` admits, with their waiting contacts,
-        standby and alerts; the sites and outsourcers `scope.site` /
+        standby, alerts and agents needed now (beside the agents they see
+        there); the sites and outsourcers `scope.site` /
         `scope.outsourcer` admit, with their alerts; the throttles whose queue
         and site queue are in scope; their agents, counted in full. The summary
         (`center`) and the channel rows are their queues' figures together
@@ -185,6 +187,9 @@ class LiveViews:
         out["figures"] = figures
         out["agents"] = self.agents(scope, find)
         out["agent_states"] = scoped_rows(self.agent_states(scope), scope, queues)
+        # the staffing of their queues, beside the agents they see there
+        needed = {q: f for q, f in snapshot.get("needed", {}).items() if q in queues}
+        out["needed"] = with_logged_in(needed, out["agent_states"].get("queue", {}))
         out["waiting"] = self.waiting(now, queues)
         standby = snapshot["standby"]
         out["standby"] = {**standby, "queues": [q for q in standby["queues"] if q in queues]}

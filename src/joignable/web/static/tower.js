@@ -133,6 +133,25 @@
     return [parts.length ? parts.join(" · ") : "0", title];
   }
 
+  // Agents needed now (server-side Erlang staffing on the last 15 min, the queue's own
+  // target) beside the agents logged in: "7 · 5 in · −2", red when short.
+  function renderNeeded(cell, n) {
+    if (!n) { setCell(cell, "—", "needed"); cell.title = ""; return; }
+    const model = n.model === "erlang_a" ? "Erlang A" : "Erlang C";
+    const target = `target ${pct(n.sl_target)} answered within ${n.sl_seconds} s`;
+    const inputs = `${n.offered} arrivals in the last ${Math.round(n.window_s / 60)} min`
+      + (n.aht === null ? "" : `, AHT ${dur(n.aht)}${n.aht_from === "default" ? " (queue default)" : ""}`);
+    if (n.agents === null) {
+      setCell(cell, `— · ${n.logged_in} in`, "needed");
+      cell.title = `No figure: ${n.why}. ${model} on ${inputs}; ${target}.`;
+      return;
+    }
+    const gap = n.short > 0 ? ` · −${n.short}` : n.short < 0 ? ` · +${-n.short}` : "";
+    setCell(cell, `${n.agents} · ${n.logged_in} in${gap}`, n.short > 0 ? "needed bad" : "needed");
+    cell.title = `${model} for ${inputs} (${n.traffic} Erlangs); ${target}: ${n.agents} agent${n.agents === 1 ? "" : "s"} needed, `
+      + `${n.logged_in} logged in${n.short > 0 ? `, ${n.short} short` : n.short < 0 ? `, ${-n.short} spare` : ""}.`;
+  }
+
   function renderDimension(dim, members, snap, levels) {
     const table = document.getElementById(`t-${dim}`);
     const tbody = table.tBodies[0];
@@ -144,6 +163,7 @@
         const none = dim === "site" ? "(no site)" : dim === "outsourcer" ? "(in-house)" : "(none)";
         r.append(el("th", { scope: "row" }, id === "-" ? none : id));
         for (let i = 0; i < COLUMNS.length + 2; i++) r.append(el("td", {}));
+        if (dim === "queue") r.append(el("td", { class: "needed" })); // agents needed now
         if (dim === "queue" || (dim === "channel" && !snap.scoped)) { // a whole channel: unscoped only
           const btn = el("button", { type: "button", class: "small-btn", "data-action": "standby" }, "Standby");
           btn.addEventListener("click", () => {
@@ -165,6 +185,7 @@
       const cell = row.cells[COLUMNS.length + 2];
       setCell(cell, counts, "agents");
       cell.title = title;
+      if (dim === "queue") renderNeeded(row.cells[COLUMNS.length + 3], (snap.needed || {})[id]);
       const btn = row.querySelector('button[data-action="standby"]');
       if (btn) {
         const on = standby.has(id);
