@@ -54,7 +54,9 @@ def test_api_docs_render_without_any_request_off_the_machine() -> None:
                 page.locator(".modal-ux input").first.fill(token)
                 page.locator(".modal-ux .btn.authorize").first.click()
                 page.locator(".modal-ux .btn-done").first.click()
-                queues = page.locator(".opblock-get", has_text="/api/queues").first
+                # GET /api/queues itself (its block's id: tag and operation id),
+                # not the first path that starts with it
+                queues = page.locator("#operations-configuration-list_queues_api_queues_get")
                 queues.locator(".opblock-summary").click()
                 queues.locator(".try-out__btn").click()
                 queues.locator(".execute").click()
