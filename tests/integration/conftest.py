@@ -151,3 +151,15 @@ def sqlite_server(tmp_path: Path) -> Iterator[Server]:
 
 
 ServerFactory = Callable[..., Server]
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Poll `predicate` every 50 ms until it returns something truthy (returned);
+    AssertionError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out")

@@ -4,8 +4,7 @@ against the queue's row of `GET /api/live` (the tower's figures) as they change.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import httpx
 import pytest
 
 from joignable.service.clock import ManualClock
-from tests.integration.conftest import CENTER_YAML, Server, add_users, start_server
+from tests.integration.conftest import CENTER_YAML, Server, add_users, start_server, wait_for
 
 RULES = """alerts:
   - {id: backlog, metric: waiting, scope: queue, scope_id: voice, threshold: 1, clear: 0}
@@ -24,16 +23,6 @@ RULES = """alerts:
 def ok(response: httpx.Response) -> Any:
     assert response.status_code < 300, response.text
     return response.json()
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import httpx
 import pytest
 
 from joignable.service.clock import ManualClock
-from tests.integration.conftest import Server, add_users, start_server
+from tests.integration.conftest import Server, add_users, start_server, wait_for
 
 CENTER = """
 center: {name: Live config test, timezone: Europe/Paris}
@@ -84,16 +83,6 @@ def server(url: str, center: Path, clock: ManualClock) -> Iterator[Server]:
         yield running
     finally:
         running.stop()
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 def after_pushes(server: Server, n: int = 2) -> None:
