@@ -32,6 +32,7 @@ from .. import events as ev
 from ..model import EndReason
 from ..routing.lifecycle import Presence as P
 from .agent_time import UNASSIGNED, AgentTime, Dims
+from .customers import REACHED, TRIED, Customers, People
 from .figures import Acc, Figures, KpiSettings, figures_of
 
 __all__ = ["DIMENSIONS", "Figures", "KpiBook", "KpiSettings"]
@@ -118,6 +119,7 @@ class KpiBook:
         self._waiting: dict[str, _Contact] = {}  # ... of which still waiting in line
         self._lines: dict[tuple[str, str, str, str], _Line] = {}  # every line, by its keys
         self._pending: dict[str, int] = {}  # customers with an open request: not lost (yet)
+        self._customers = Customers(self._pending)  # who tried / was reached, per interval acc
         self._callback_of: dict[str, str] = {}
         # callbacks being handled → their request, already reached: booked in AHT
         self._calling: dict[str, _Contact] = {}
@@ -175,6 +177,8 @@ class KpiBook:
         for site in [k for k in self._site_books if k[0] < first]:
             del self._site_books[site]
         self._agent_time.forget(first)
+        if old:
+            self._customers.keep(set(self._buckets.values()))
         return len(old)
 
     # ---------------------------------------------------------- internals
@@ -233,12 +237,22 @@ class KpiBook:
         """A contact handled with no agent (visual IVR, FAQ, SMS link, bot)."""
         at, channel, customer = e.at, e.channel.value, e.customer
         dims = (("all", "all"), ("channel", channel))
-        for acc in self._targets(at, self._accs(self._interval(at), dims), dims):
+        accs = self._accs(self._interval(at), dims)
+        targets = self._targets(at, accs, dims)
+        for acc in targets:
             acc.volume[channel] = acc.volume.get(channel, 0) + 1
-            acc.tried(customer)
-            if e.resolved:
-                acc.self_service += 1
-                acc.reached(customer)
+            acc.self_service += e.resolved
+        self._book_customer(customer, accs, targets, TRIED | REACHED if e.resolved else TRIED)
+
+    def _book_customer(
+        self, customer: str, accs: tuple[Acc, ...], targets: tuple[Acc, ...], bits: int
+    ) -> None:
+        """`customer` tried or was reached in `accs` (interval accumulators, in the
+        shared bookings) and in the minute buckets that follow them in `targets`."""
+        self._customers.add(customer, accs, bits)
+        for i in range(len(accs), len(targets)):
+            customers = targets[i].customers
+            customers[customer] = customers.get(customer, 0) | bits
 
     def _queue(self, e: ev.QueueConfigured) -> None:
         q = e.queue
@@ -278,7 +292,10 @@ class KpiBook:
         self._open[c.id] = c
         self._wait(c, +1)
         customer = c.customer
-        self._pending[customer] = self._pending.get(customer, 0) + 1
+        before = self._pending.get(customer, 0)
+        self._pending[customer] = before + 1
+        if not before:
+            self._customers.opened(customer)
         self._book_offered(e.at, c.accs, c.dims, c)
 
     def _line(self, queue: str, channel: str) -> _Line:
@@ -319,11 +336,12 @@ class KpiBook:
 
     def _book_offered(self, at: float, accs: tuple[Acc, ...], dims: Dims, c: _Contact) -> None:
         """Count `c` as offered (volume, customer who tried) under `dims`."""
-        channel, customer = c.channel, c.customer
-        for acc in self._targets(at, accs, dims):
+        channel = c.channel
+        targets = self._targets(at, accs, dims)
+        for acc in targets:
             acc.offered += 1
             acc.volume[channel] = acc.volume.get(channel, 0) + 1
-            acc.tried(customer)
+        self._book_customer(c.customer, accs, targets, TRIED)
 
     def _accepted(self, e: ev.OfferAccepted) -> None:
         self._busy(e.agent_id, e.at, -1, 1)
@@ -340,14 +358,14 @@ class KpiBook:
         c.agent = e.agent_id
         wait = e.at - c.entered
         in_sl = wait <= self._queue_sl.get(c.queue, self.settings.sl_seconds)
-        customer = c.customer
-        for acc in self._resolve(c, e.at):
+        targets = self._resolve(c, e.at)
+        for acc in targets:
             acc.answered += 1
             acc.answered_in_sl += in_sl
             acc.wait_answered += wait
             acc.wait_all += wait
             acc.waited += 1
-            acc.reached(customer)
+        self._book_customer(c.customer, c.accs, targets, REACHED)
 
     def _called_back(self, origin: str, callback: str, at: float) -> None:
         """The callback was answered: the customer is reached, and its talk and
@@ -355,8 +373,7 @@ class KpiBook:
         c = self._close(origin)
         if c is None:
             return
-        for acc in self._targets(at, c.accs, c.dims):
-            acc.reached(c.customer)
+        self._book_customer(c.customer, c.accs, self._targets(at, c.accs, c.dims), REACHED)
         c.accepted, c.completed = at, None
         self._calling[callback] = c
 
@@ -454,12 +471,14 @@ class KpiBook:
             raise ValueError(f"unknown dimension {by!r}; use one of {', '.join(DIMENSIONS)}")
         first = self._interval(since) if since is not None else None
         accs: dict[str, Acc] = {}
+        key_of: dict[Acc, str] = {}
         for (d, key, interval), acc in self._buckets.items():
             if d != dim or (first is not None and interval < first):
                 continue
             accs.setdefault(key, Acc()).merge(acc)
+            key_of[acc] = key
         self._agent_time.add_open_time(accs, dim, now, first)
-        return self._all_figures(accs, dim, now)
+        return self._all_figures(accs, dim, now, self._customers.people(key_of.get))
 
     def window(self, now: float, *, by: str | None = None) -> dict[str, Figures]:
         """Figures over the sliding window (`settings.window_s`) ending at `now`:
@@ -486,8 +505,12 @@ class KpiBook:
         self._agent_time.add_open_time(accs, dim, now, start)
         return self._all_figures(accs, dim, now)
 
-    def _all_figures(self, accs: dict[str, Acc], dim: str, now: float) -> dict[str, Figures]:
-        """Figures per key; what is live (waiting, pending customers) is read once."""
+    def _all_figures(
+        self, accs: dict[str, Acc], dim: str, now: float, people: dict[str, People] | None = None
+    ) -> dict[str, Figures]:
+        """Figures per key; what is live (waiting, pending customers) is read once.
+        `people`: the customers tried, reached and lost per key, when counted from
+        the shared bookings (else from each accumulator's own `customers`)."""
         waiting: dict[str, list[float]] = {}  # key -> [count, longest]
         if dim in _LINE_DIMS:
             i = _LINE_DIMS.index(dim)
@@ -510,8 +533,14 @@ class KpiBook:
                     w[1] = max(now - c.entered, 0.0)
                     missing -= 1
         pending = self._pending
+        none = (0, 0, 0)
         return {
-            key: figures_of(acc, waiting.get(key, (0, 0.0)), pending)
+            key: figures_of(
+                acc,
+                waiting.get(key, (0, 0.0)),
+                pending,
+                None if people is None else people.get(key, none),
+            )
             for key, acc in sorted(accs.items())
         }
 
@@ -534,6 +563,7 @@ class KpiBook:
                 self._pending[c.customer] = left
             else:
                 del self._pending[c.customer]
+                self._customers.closed(c.customer)
         return c
 
     def agents(self) -> dict[str, str]:
@@ -546,4 +576,5 @@ class KpiBook:
             "open_contacts": len(self._open),
             "buckets": len(self._buckets),
             "window_minutes": len(self._minutes),
+            "customers": len(self._customers),
         }

@@ -12,6 +12,8 @@ from collections.abc import Container, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from .customers import REACHED, TRIED, People
+
 
 @dataclass(frozen=True, slots=True)
 class KpiSettings:
@@ -60,17 +62,13 @@ class Figures:
 _FIGURE_FIELDS = tuple(f.name for f in fields(Figures))
 
 
-#: bits of `Acc.customers`: the customer tried (was offered), was reached
-TRIED, REACHED = 1, 2
-
-
 class Acc:
-    """Sums for one (dimension, key[, interval]); figures derive from them.
+    """Sums for one (dimension, key[, interval or minute]); figures derive from them.
 
-    The customers who tried and who were reached are one dict, customer ->
-    TRIED | REACHED bits, not two sets: an accumulator holds every customer of
-    its interval, a live book a day of them, and one dict entry weighs about a
-    third of two set entries (a soak measured ~0.5 KB per customer with sets).
+    `customers` (customer -> TRIED | REACHED bits) is kept by the sliding
+    window's minute accumulators only, which live half an hour; the interval
+    accumulators, kept all day, leave who tried and who was reached to the
+    book's shared bookings (`customers.Customers`), at a fraction of the memory.
     """
 
     __slots__ = (
@@ -133,19 +131,26 @@ def ratio(num: float, den: float) -> float | None:
     return num / den if den > 0 else None
 
 
-def figures_of(a: Acc, live: Sequence[float], pending: Container[str]) -> Figures:
+def figures_of(
+    a: Acc, live: Sequence[float], pending: Container[str], people: People | None = None
+) -> Figures:
     """The figures of one accumulator; `live` is (waiting, longest wait) now and
-    `pending` the customers with a request still open (not lost)."""
+    `pending` the customers with a request still open (not lost). `people` is
+    (tried, reached, lost) when counted elsewhere, else counted from
+    `a.customers`."""
     waiting, longest = int(live[0]), live[1]
     handled_time = a.talk + a.wrap
-    tried = reached = lost = 0
-    for customer, bits in a.customers.items():
-        if bits & REACHED:
-            reached += 1
-            tried += bits & TRIED
-        elif bits & TRIED:
-            tried += 1
-            lost += customer not in pending
+    if people is not None:
+        tried, reached, lost = people
+    else:
+        tried = reached = lost = 0
+        for customer, bits in a.customers.items():
+            if bits & REACHED:
+                reached += 1
+                tried += bits & TRIED
+            elif bits & TRIED:
+                tried += 1
+                lost += customer not in pending
     return Figures(
         offered=a.offered,
         answered=a.answered,
