@@ -53,6 +53,7 @@ from joignable.service.ports import AlertNotifier
 from joignable.service.readside import ReadSide
 from joignable.service.roster import EVERYONE, AgentFilter
 from joignable.service.runner import CenterRunner
+from joignable.service.live_status import figure_statuses
 from joignable.service.scope import FIELDS, Scope, scoped_view
 from joignable.service.throttle_decisions import ThrottleDecisions
 from joignable.service.throttles import ThrottleBank
@@ -96,7 +97,7 @@ class LiveHub:
         self.read = read
         self.book = KpiBook(kpi_settings)
         self.kpis = LiveFigures(self.book, read, timezone=timezone, today_every=today_every)
-        self.views = LiveViews(read)
+        self.views = LiveViews(read, lambda: self.alerts.rules)
         self.needed = NeededNowView(read, self.book.settings.window_s)
         self.feed = LiveFeed(self.views.view)
         self.alerts = AlertEvaluator(rules)
@@ -273,6 +274,7 @@ class LiveHub:
             self.throttle_decisions.migrate(self.throttle_history)
             self.throttle_decisions.submit(self.throttles.decide(now))
         agent_states = self.agent_states()
+        active = self.alerts.active_now(figures, now)
         snapshot: dict[str, Any] = {
             "type": "snapshot",
             "at": now,
@@ -291,9 +293,11 @@ class LiveHub:
                 "channels": sorted(ch.value for ch in engine.channel_standby),
             },
             "alerts": {
-                "active": self.alerts.active_now(figures, now),
+                "active": active,
                 "recent": list(self.recent_alerts),
             },
+            # each figure's ok / warning / critical (service/live_status.py)
+            "statuses": figure_statuses(figures, self.read, self.alerts.rules, active),
             "throttles": {
                 "list": self.throttles.as_list(now),
                 "recent": [e.as_dict() for e in self.throttles.recent],

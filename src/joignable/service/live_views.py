@@ -16,13 +16,15 @@ the agents per scope and per filter.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
+from joignable.core.alerts.rules import AlertRule
 from joignable.core.kpis.agent_counts import agents_by_row
 from joignable.core.routing.lifecycle import ContactState
 from joignable.core.routing.runtime import Agent, Contact
 from joignable.service.live_needed import with_logged_in
+from joignable.service.live_status import figure_statuses
 from joignable.service.readside import ReadSide
 from joignable.service.roster import EVERYONE, AgentFilter, Roster
 from joignable.service.scope import Scope, scoped_figures, scoped_rows
@@ -37,8 +39,11 @@ MAX_AGENTS_LISTED = 300
 class LiveViews:
     """The agents, waiting lines and scoped views of the durable center `read`."""
 
-    def __init__(self, read: ReadSide) -> None:
+    def __init__(
+        self, read: ReadSide, rules: Callable[[], Sequence[AlertRule]] = lambda: ()
+    ) -> None:
         self.read = read
+        self.rules = rules  # the alert rules in force (they judge the figures' statuses)
         self._agent_ids: set[str] = set()
         self._agent_order: list[str] = []  # agent ids, sorted, while the set is the same
         self._roster: Roster | None = None
@@ -198,6 +203,9 @@ class LiveViews:
             part: [a for a in items if scope.sees_alert(a, queues)]
             for part, items in alerts.items()
         }
+        # the rows are rebuilt from their queues: judged again, on what they see
+        active = out["alerts"]["active"]
+        out["statuses"] = figure_statuses(figures, self.read, self.rules(), active, queues)
         throttles = snapshot.get("throttles")
         if throttles is not None:
             out["throttles"] = {

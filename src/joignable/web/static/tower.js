@@ -72,15 +72,27 @@
     return m < 60 ? `${m}:${String(s % 60).padStart(2, "0")}` : `${Math.floor(m / 60)} h ${m % 60}`;
   }
   const num = (v) => (v === null || v === undefined ? "–" : String(v));
-  const COLUMNS = [ // [metric, formatter, level(value) -> "", "warn" or "bad"]
-    ["waiting", num, (v) => (v >= 20 ? "bad" : v >= 8 ? "warn" : "")],
-    ["longest_wait", dur, (v) => (v >= 120 ? "bad" : v >= 45 ? "warn" : "")],
-    ["service_level", pct, (v) => (v === null ? "" : v < 0.6 ? "bad" : v < 0.8 ? "warn" : "good")],
-    ["abandonment_rate", pct, (v) => (v === null ? "" : v > 0.15 ? "bad" : v > 0.05 ? "warn" : "good")],
-    ["asa", dur, () => ""],
-    ["aht", dur, () => ""],
-    ["occupancy", pct, (v) => (v === null ? "" : v > 0.92 ? "warn" : "")],
+  // [metric, formatter]: a cell's colour is its status from the server (the queue's
+  // targets, the alert rules, the active alerts: core/kpis/status.py), never judged here
+  const COLUMNS = [
+    ["waiting", num],
+    ["longest_wait", dur],
+    ["service_level", pct],
+    ["abandonment_rate", pct],
+    ["asa", dur],
+    ["aht", dur],
+    ["occupancy", pct],
   ];
+  const STATUS_CLASS = { ok: "good", warning: "warn", critical: "bad" };
+  const STATUS_TITLE = {
+    ok: "ok: within the queue's target and every alert rule",
+    warning: "warning: short of the queue's target, or past a warning rule",
+    critical: "critical: past a critical alert rule, or a critical alert is active",
+  };
+  // the status of `metric` on row `id` of `dim` in the window shown (undefined: none)
+  function statusOf(snap, dim, id, metric) {
+    return ((((snap.statuses || {})[state.window] || {})[dim] || {})[id] || {})[metric];
+  }
 
   // any figure a rule may watch, formatted as the tables format it
   const FORMATS = Object.fromEntries(COLUMNS.map(([metric, fmt]) => [metric, fmt]));
@@ -117,11 +129,11 @@
     if (cell.textContent !== text) cell.textContent = text;
     cell.className = level || "";
   }
-
-  function alertLevels(snap) {
-    const levels = {};
-    for (const a of snap.alerts.active) levels[`${a.scope}/${a.scope_id}/${a.metric}`] = a.severity === "critical" ? "bad" : "warn";
-    return levels;
+  // a figure cell: its text, and its status as a class, a mark (CSS) and a title
+  function setFigure(cell, text, status) {
+    setCell(cell, text, STATUS_CLASS[status] || "");
+    if (status) cell.dataset.status = status; else delete cell.dataset.status;
+    cell.title = STATUS_TITLE[status] || "";
   }
 
   // Agents by state of one row: "2 av · 1 busy · 1 NR" (zeros left out), "0" when none.
@@ -152,7 +164,7 @@
       + `${n.logged_in} logged in${n.short > 0 ? `, ${n.short} short` : n.short < 0 ? `, ${-n.short} spare` : ""}.`;
   }
 
-  function renderDimension(dim, members, snap, levels) {
+  function renderDimension(dim, members, snap) {
     const table = document.getElementById(`t-${dim}`);
     const tbody = table.tBodies[0];
     const ids = new Set(Object.keys(members));
@@ -175,10 +187,8 @@
         }
         return r;
       });
-      COLUMNS.forEach(([metric, fmt, level], i) => {
-        const v = f[metric];
-        const alert = levels[`${dim}/${id}/${metric}`];
-        setCell(row.cells[i + 1], fmt(v), alert || (v === undefined ? "" : level(v)));
+      COLUMNS.forEach(([metric, fmt], i) => {
+        setFigure(row.cells[i + 1], fmt(f[metric]), statusOf(snap, dim, id, metric));
       });
       setCell(row.cells[COLUMNS.length + 1], `${num(f.offered)} / ${num(f.answered)}`, "");
       const [counts, title] = agentCounts(((snap.agent_states || {})[dim] || {})[id]);
@@ -198,17 +208,24 @@
     prune(tbody, ids);
   }
 
-  function renderSummary(snap, levels) {
+  function renderSummary(snap) {
     const all = (snap.figures[state.window].center || {}).all || {};
     $("#summary-scope").hidden = !snap.scoped;
-    const set = (id, text, level) => { const e = document.getElementById(id); e.textContent = text; e.className = `value ${level || ""}`; };
-    set("c-waiting", num(all.waiting), COLUMNS[0][2](all.waiting || 0));
-    set("c-longest", dur(all.longest_wait), COLUMNS[1][2](all.longest_wait || 0));
-    set("c-sl", pct(all.service_level), all.service_level === undefined ? "" : COLUMNS[2][2](all.service_level));
-    set("c-abandon", pct(all.abandonment_rate), all.abandonment_rate === undefined ? "" : COLUMNS[3][2](all.abandonment_rate));
-    set("c-asa", dur(all.asa));
-    set("c-aht", dur(all.aht));
-    set("c-occ", pct(all.occupancy));
+    const set = (id, text, metric) => {
+      const e = document.getElementById(id);
+      const status = metric ? statusOf(snap, "center", "all", metric) : undefined;
+      e.textContent = text;
+      e.className = `value ${STATUS_CLASS[status] || ""}`;
+      if (status) e.dataset.status = status; else delete e.dataset.status;
+      e.title = STATUS_TITLE[status] || "";
+    };
+    set("c-waiting", num(all.waiting), "waiting");
+    set("c-longest", dur(all.longest_wait), "longest_wait");
+    set("c-sl", pct(all.service_level), "service_level");
+    set("c-abandon", pct(all.abandonment_rate), "abandonment_rate");
+    set("c-asa", dur(all.asa), "asa");
+    set("c-aht", dur(all.aht), "aht");
+    set("c-occ", pct(all.occupancy), "occupancy");
     set("c-offered", num(all.offered));
   }
 
@@ -332,7 +349,9 @@
       const input = row.querySelector("input.priority");
       if (row.dataset.priority !== String(c.priority) && document.activeElement !== input) input.value = String(c.priority);
       row.dataset.priority = String(c.priority);
-      setCell(row.cells[3], dur(c.waited), COLUMNS[1][2](c.waited));
+      // past its queue's answer-time target (the server's, beside agents needed)
+      const target = ((snap.needed || {})[c.queue] || {}).sl_seconds;
+      setCell(row.cells[3], dur(c.waited), target !== undefined && c.waited > target ? "warn" : "");
       setCell(row.cells[4], String(c.priority), "");
       row.classList.remove("gone");
       for (const b of row.querySelectorAll("button, input")) b.disabled = false;
@@ -364,9 +383,8 @@
   function render() {
     const snap = state.snap;
     if (!snap) return;
-    const levels = alertLevels(snap);
-    renderSummary(snap, levels);
-    for (const dim of ["queue", "channel", "site", "outsourcer"]) renderDimension(dim, snap.figures[state.window][dim] || {}, snap, levels);
+    renderSummary(snap);
+    for (const dim of ["queue", "channel", "site", "outsourcer"]) renderDimension(dim, snap.figures[state.window][dim] || {}, snap);
     renderAlerts(snap);
     renderAgents(snap);
     renderWaiting(snap);
