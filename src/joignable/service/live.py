@@ -48,12 +48,12 @@ from joignable.service.decisions import AlertDecisions
 from joignable.service.live_feed import LiveFeed, OwnView
 from joignable.service.live_figures import DIMENSIONS, Figures, LiveFigures
 from joignable.service.live_needed import NeededNowView, with_logged_in
+from joignable.service.live_status import figure_statuses
 from joignable.service.live_views import MAX_AGENTS_LISTED, MAX_WAITING_PER_QUEUE, LiveViews
 from joignable.service.ports import AlertNotifier
 from joignable.service.readside import ReadSide
 from joignable.service.roster import EVERYONE, AgentFilter
 from joignable.service.runner import CenterRunner
-from joignable.service.live_status import figure_statuses
 from joignable.service.scope import FIELDS, Scope, scoped_view
 from joignable.service.throttle_decisions import ThrottleDecisions
 from joignable.service.throttles import ThrottleBank
