@@ -49,5 +49,14 @@ def test_a_cell_is_coloured_by_the_status_the_server_judged() -> None:
                 expect(legend).to_contain_text("critical")
                 expect(legend).to_contain_text("past a critical alert rule")
                 expect(legend).to_contain_text("short of the queue's target")
+
+                # the last 5 minutes, chosen once, are still shown after a reload
+                page.locator('.window-toggle [data-window="5m"]').click()
+                expect(cell).to_have_attribute("data-status", "warning")
+                page.reload()
+                expect(page.locator("#conn")).to_have_text("live")
+                expect(page.locator('.window-toggle [data-window="5m"]')).to_have_class("seg on")
+                expect(page.locator('.window-toggle [data-window="sliding"]')).to_have_class("seg")
+                expect(cell).to_have_text("0 %")
         finally:
             browser.close()

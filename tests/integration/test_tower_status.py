@@ -110,6 +110,9 @@ def test_the_same_figure_is_judged_on_each_queues_target(tmp_path: Path) -> None
     assert alerts["bad"]["severity"] == "critical" and "tight" not in alerts
     # the same judgement since midnight; the summary mixes targets: judged on the rule only
     assert snapshot["statuses"]["today"]["queue"]["tight"]["service_level"] == "warning"
+    # and over the last 5 minutes (the whole shift is in them)
+    assert snapshot["figures"]["5m"]["queue"]["tight"]["service_level"] == 0.75
+    assert snapshot["statuses"]["5m"]["queue"]["tight"]["service_level"] == "warning"
     assert snapshot["statuses"]["sliding"]["center"] == {}
 
     # a supervisor of `loose` only: its row, and the summary (its queue) on its target
@@ -118,3 +121,4 @@ def test_the_same_figure_is_judged_on_each_queues_target(tmp_path: Path) -> None
     assert seen["queue"]["loose"]["service_level"] == "ok"
     assert seen["center"]["all"]["service_level"] == "ok"
     assert scoped["figures"]["sliding"]["center"]["all"]["service_level"] == 0.75
+    assert set(scoped["figures"]["5m"]["queue"]) == {"loose"}

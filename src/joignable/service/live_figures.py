@@ -21,8 +21,13 @@ from joignable.core.kpis.book import KpiBook
 from joignable.service.readside import ReadSide
 from joignable.service.scope import compact
 
-#: {"sliding"|"today": {dimension: {member: figures}}}
+#: {"5m"|"sliding"|"today": {dimension: {member: figures}}}
 Figures = dict[str, dict[str, dict[str, dict[str, Any]]]]
+
+#: the short window (seconds), read from the sliding window's per-minute buckets
+SHORT_S = 300.0
+#: the windows of a snapshot, shortest first ("sliding": the book's 15 min)
+WINDOWS: tuple[str, ...] = ("5m", "sliding", "today")
 
 DIMENSIONS: tuple[tuple[str, str | None], ...] = (
     ("center", None),
@@ -54,9 +59,9 @@ class LiveFigures:
         return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
 
     def figures(self, now: float) -> Figures:
-        """{"sliding"|"today": {dimension: {member: figures}}}; configured queues,
-        sites and outsourcers are listed even before their first contact."""
-        out: Figures = {"sliding": {}, "today": {}}
+        """{"5m"|"sliding"|"today": {dimension: {member: figures}}}; configured
+        queues, sites and outsourcers are listed even before their first contact."""
+        out: Figures = {w: {} for w in WINDOWS}
         for _ in self._steps(now, out):
             pass
         return out
@@ -64,7 +69,7 @@ class LiveFigures:
     async def figures_async(self, now: float) -> Figures:
         """`figures`, handing the event loop back between dimensions, so that a
         large center's snapshot never holds requests up for its whole build."""
-        out: Figures = {"sliding": {}, "today": {}}
+        out: Figures = {w: {} for w in WINDOWS}
         for _ in self._steps(now, out):
             await asyncio.sleep(0)
         return out
@@ -87,6 +92,11 @@ class LiveFigures:
         fresh_today = now - self._today_at >= self.today_every or self._today_since != since
         for name, by in DIMENSIONS:
             sliding = {k: compact(f.as_dict()) for k, f in self.book.window(now, by=by).items()}
+            short_s = min(SHORT_S, self.book.settings.window_s)
+            short = {
+                k: compact(f.as_dict())
+                for k, f in self.book.window(now, by=by, span_s=short_s).items()
+            }
             yield
             if fresh_today:
                 self._today[name] = {
@@ -96,8 +106,10 @@ class LiveFigures:
                 yield
             today = dict(self._today.get(name, {}))
             for member in sorted(known.get(name, ())):
+                short.setdefault(member, {})
                 sliding.setdefault(member, {})
                 today.setdefault(member, {})
+            out["5m"][name] = dict(sorted(short.items()))
             out["sliding"][name] = dict(sorted(sliding.items()))
             out["today"][name] = dict(sorted(today.items()))
         if fresh_today:

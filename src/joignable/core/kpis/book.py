@@ -480,15 +480,25 @@ class KpiBook:
         self._agent_time.add_open_time(accs, dim, now, first)
         return self._all_figures(accs, dim, now, self._customers.people(key_of.get))
 
-    def window(self, now: float, *, by: str | None = None) -> dict[str, Figures]:
-        """Figures over the sliding window (`settings.window_s`) ending at `now`:
-        contributions booked in the window, to the minute (the minute in which
-        the window starts counts whole); occupancy from the intervals it
-        overlaps, pro rata, plus each agent's current segment."""
+    def window(
+        self, now: float, *, by: str | None = None, span_s: float | None = None
+    ) -> dict[str, Figures]:
+        """Figures over the sliding window (`settings.window_s`, or the shorter
+        `span_s` read from the same per-minute buckets: the tower's last 5 min)
+        ending at `now`: contributions booked in the window, to the minute (the
+        minute in which the window starts counts whole); occupancy from the
+        intervals it overlaps, pro rata, plus each agent's current segment.
+        Raises ValueError when the book keeps no window or `span_s` is not in
+        (0, window_s]."""
         if self.settings.window_s <= 0:
             raise ValueError("this KPI book keeps no sliding window (window_s=0)")
+        span = self.settings.window_s if span_s is None else span_s
+        if not 0 < span <= self.settings.window_s:
+            raise ValueError(
+                f"span_s must be in (0, {self.settings.window_s:g}] (the buckets kept), not {span_s}"
+            )
         dim = by or "all"
-        start = now - self.settings.window_s
+        start = now - span
         first_minute = (start // 60.0) * 60.0
         accs: dict[str, Acc] = {}
         for (d, key, minute), acc in self._minutes.items():

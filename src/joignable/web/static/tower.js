@@ -3,7 +3,11 @@
 "use strict";
 (function () {
   const $ = (sel) => document.querySelector(sel);
-  const state = { window: "sliding", snap: null, received: 0, ws: null, retry: 500, find: { find: "", state: "" } };
+  // the window shown is remembered on this browser ("5m", "sliding" = 15 min, "today")
+  const WINDOW_KEY = "joignable.tower.window";
+  const WINDOWS = ["5m", "sliding", "today"];
+  const kept = (() => { try { return localStorage.getItem(WINDOW_KEY); } catch { return null; } })();
+  const state = { window: WINDOWS.includes(kept) ? kept : "sliding", snap: null, received: 0, ws: null, retry: 500, find: { find: "", state: "" } };
 
   // --- times of day in the center's time zone, whatever the browser's ------------------
   const zone = document.body.dataset.timezone || "UTC";
@@ -426,9 +430,15 @@
   }, 250);
 
   for (const b of document.querySelectorAll(".window-toggle .seg")) {
+    b.classList.toggle("on", b.dataset.window === state.window);
+    b.setAttribute("aria-pressed", b.dataset.window === state.window ? "true" : "false");
     b.addEventListener("click", () => {
       state.window = b.dataset.window;
-      for (const o of document.querySelectorAll(".window-toggle .seg")) o.classList.toggle("on", o === b);
+      try { localStorage.setItem(WINDOW_KEY, state.window); } catch { /* private mode: not kept */ }
+      for (const o of document.querySelectorAll(".window-toggle .seg")) {
+        o.classList.toggle("on", o === b);
+        o.setAttribute("aria-pressed", o === b ? "true" : "false");
+      }
       render();
     });
   }
