@@ -363,7 +363,8 @@ def check_throttles(config: CenterConfig) -> list[Problem]:
 DEFAULT_ALERTS: tuple[Alert, ...] = (
     Alert(id="sl-low", metric="service_level", scope=ScopeKind.QUEUE,
           comparison=Comparison.BELOW, threshold=0.7, clear=0.78, hold_s=20, min_offered=10,
-          severity=Severity.WARNING, title="Service level under 70 %"),
+          severity=Severity.WARNING, window=Window.FIVE_MIN,
+          title="Service level under 70 % (last 5 min)"),
     Alert(id="abandon-high", metric="abandonment_rate", scope=ScopeKind.QUEUE, threshold=0.15,
           clear=0.08, hold_s=20, min_offered=10, severity=Severity.CRITICAL,
           title="Abandonment over 15 %"),

@@ -14,7 +14,7 @@ clock and does no I/O. Figures are plain nested mappings::
 
     figures[window][scope kind][scope id][metric] -> float | None
 
-with windows "sliding" (last 15 minutes) and "today" (since midnight), the
+with windows "5m" (last 5 minutes), "sliding" (last 15) and "today" (since midnight), the
 shape of the live snapshot. A `None` figure (no data yet) freezes the state.
 """
 
@@ -55,6 +55,10 @@ class Severity(StrEnum):
 
 
 class Window(StrEnum):
+    """The figures a rule watches: the last 5 minutes (clears soon after a
+    problem ends), the last 15 (`SLIDING`, steadier), or since midnight."""
+
+    FIVE_MIN = "5m"
     SLIDING = "sliding"
     TODAY = "today"
 
