@@ -85,7 +85,7 @@ def test_a_rule_watches_only_numbers_of_the_live_snapshot() -> None:
         ("clear: 2", "hold_s: -1", "center.yaml:12: alerts[0].hold_s: Input should be greater than or equal to 0"),
         ("clear: 2", "min_offered: 2.5", "center.yaml:12: alerts[0].min_offered: Input should be a valid integer"),
         ("clear: 2", "severity: dire", "center.yaml:12: alerts[0].severity: Input should be 'info', 'warning' or 'critical'"),
-        ("clear: 2", "window: week", "center.yaml:12: alerts[0].window: Input should be 'sliding' or 'today'"),
+        ("clear: 2", "window: week", "center.yaml:12: alerts[0].window: Input should be '5m', 'sliding' or 'today'"),
         ("clear: 2", "colour: red", "center.yaml:12: alerts[0].colour: unknown key 'colour'"),
     ],
 )  # fmt: skip
