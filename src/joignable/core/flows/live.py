@@ -23,7 +23,7 @@ from .model import Flow
 from .session import Session
 from .versions import FlowBook, PublishRefused
 
-__all__ = ["FLOW_COMMANDS", "FLOW_EVENTS", "ENDED_KEPT", "LiveFlows", "action_data"]
+__all__ = ["ENDED_KEPT", "FLOW_COMMANDS", "FLOW_EVENTS", "LiveFlows", "action_data"]
 
 #: How many ended sessions are remembered, so that a late step gets a clear answer.
 ENDED_KEPT = 10_000
