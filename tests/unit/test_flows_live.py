@@ -11,7 +11,7 @@ import pytest
 from joignable.core import codec
 from joignable.core import commands as cmd
 from joignable.core import events as ev
-from joignable.core.flows.actions import Digits
+from joignable.core.flows.actions import Digits, NoInput
 from joignable.core.flows.document import flow_from_data, flow_to_data
 from joignable.core.flows.engine import Context
 from joignable.core.routing.engine import Engine
@@ -145,6 +145,8 @@ def test_replay_of_the_log_keeps_the_book_and_a_callers_place() -> None:
     log: list[ev.Event] = []
     log += engine.handle(cmd.PublishFlow(flow=_flow("Hello"), by="ann"), 1.0)
     log += _start(engine, "s1", 2.0)
+    silent = cmd.StepFlowSession(session_id="s1", input=NoInput(), context=Context(now=2.5))
+    log += engine.handle(silent, 2.5)  # re-prompted: the session moved without ending
     log += engine.handle(cmd.PublishFlow(flow=_flow("Welcome")), 3.0)
     log += engine.handle(cmd.RollbackFlow(name="demo"), 4.0)
     log += engine.handle(cmd.PublishFlow(flow=_flow("Welcome")), 5.0)
@@ -152,6 +154,7 @@ def test_replay_of_the_log_keeps_the_book_and_a_callers_place() -> None:
     assert again.flows.book == engine.flows.book
     assert again.flows.sessions == engine.flows.sessions
     assert again.flows.sessions["s1"].node == "pick"
+    assert again.flows.sessions["s1"].retries == 1
     events = again.handle(
         cmd.StepFlowSession(session_id="s1", input=Digits("1"), context=Context(now=6.0)), 6.0
     )
