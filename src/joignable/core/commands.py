@@ -8,6 +8,7 @@ trail ("" for the system itself).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .model import AgentSpec, AlertFacts, Channel, ContactSpec, QueueSpec, ThrottleFacts
 
@@ -186,3 +187,42 @@ class Cancel(Command):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Tick(Command):
     """Nothing but the passing of time: due time-outs and step changes fire."""
+
+
+# --- flows (decision 0026) ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublishFlow(Command):
+    """Point flow `flow.id` at `flow` (a `core.flows.model.Flow`, validated again by
+    the core). Does nothing when that version is already the live one."""
+
+    flow: Any
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RollbackFlow(Command):
+    """Point flow `name` back at the version it named before its last move."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StartFlowSession(Command):
+    """Walk a new session of flow `name`'s live version with `context` (a
+    `core.flows.engine.Context` the shell built: time, crisis flag, queue state)."""
+
+    session_id: str
+    name: str
+    channel: str
+    context: Any
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StepFlowSession(Command):
+    """Give session `session_id` one caller input (`core.flows.actions.Input`). A step
+    on an ended session does nothing (a late or repeated webhook is harmless)."""
+
+    session_id: str
+    input: Any
+    context: Any

@@ -9,6 +9,7 @@ replay never needs the command that caused them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .model import AgentSpec, AlertFacts, Channel, ContactSpec, EndReason, QueueSpec, ThrottleFacts
 
@@ -264,6 +265,57 @@ class ContactEnded(Event):
     contact_id: str
     reason: EndReason
     by: str = ""
+
+
+# --- flows (decision 0026) ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlowPublished(Event):
+    """Flow `name`'s pointer moved to `version`; `flow` is the whole document as
+    data (`core.flows.document.flow_to_data`), so a replay needs no file."""
+
+    name: str
+    version: str
+    flow: dict[str, Any]
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlowRolledBack(Event):
+    """Flow `name`'s pointer moved back to `version` (published before)."""
+
+    name: str
+    version: str
+    by: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlowSessionStarted(Event):
+    """A caller entered flow `session["flow"]` on `session["version"]`; `session` is
+    `Session.to_dict()` after the first walk, `actions` what the channel renders."""
+
+    session_id: str
+    channel: str
+    session: dict[str, Any]
+    actions: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlowSessionStepped(Event):
+    """A caller's input moved their session; `session` is the place after it."""
+
+    session_id: str
+    session: dict[str, Any]
+    actions: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FlowSessionEnded(Event):
+    """A caller's session ended with `outcome` (enqueued, hangup, self_service...)."""
+
+    session_id: str
+    outcome: str
 
 
 def event_types() -> dict[str, type[Event]]:

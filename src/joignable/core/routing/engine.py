@@ -24,6 +24,7 @@ from typing import Any
 
 from .. import commands as cmd
 from .. import events as ev
+from ..flows.live import FLOW_COMMANDS
 from ..model import THROTTLE_KINDS, Channel, ContactSpec, EndReason, OverflowAction, QueueSpec
 from .lifecycle import (
     IN_LINE,
@@ -578,6 +579,10 @@ class Engine(CenterState):
     def _h_tick(self, c: cmd.Tick) -> None:
         self._fire_timers(self.now)
 
+    def _h_flow(self, c: cmd.Command) -> None:
+        for event_type, fields in self.flows.decide(c, self.now):  # decision 0026
+            self._emit(event_type, **fields)
+
     _handlers: dict[type[cmd.Command], Callable[[Engine, Any], None]] = {
         cmd.ConfigureEngine: _h_configure_engine,
         cmd.ConfigureQueue: _h_configure_queue,
@@ -604,4 +609,5 @@ class Engine(CenterState):
         cmd.ClearAlert: _h_clear_alert,
         cmd.RecordThrottle: _h_record_throttle,
         cmd.Tick: _h_tick,
+        **dict.fromkeys(FLOW_COMMANDS, _h_flow),
     }

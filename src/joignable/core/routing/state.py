@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from .. import events as ev
+from ..flows.live import FLOW_EVENTS, LiveFlows
 from ..model import AlertFacts, Channel, EndReason, QueueSpec, ThrottleFacts
 from .lifecycle import (
     CONTACT_TRANSITIONS,
@@ -89,6 +90,7 @@ class CenterState:
         self.now = 0.0
         self._stamp = 0
         self._timers: list[Timer] = []
+        self.flows = LiveFlows()  # published flows and callers in them (core/flows/live.py)
         self._apply = self._appliers()
 
     # ------------------------------------------------------------------ reading
@@ -210,6 +212,7 @@ class CenterState:
             ev.AlertRaised: self._a_alert_raised,
             ev.AlertCleared: self._a_alert_cleared,
             ev.ThrottleDecided: self._a_throttle,
+            **{t: self.flows.apply for t in FLOW_EVENTS},  # decision 0026
         }
 
     def _refresh(self, agent: Agent, offered: Channel | None = None) -> None:
