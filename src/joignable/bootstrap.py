@@ -264,7 +264,13 @@ async def _build(
     if config is not None:
         engine_settings = EngineSettings(max_missed_offers=config.center.max_missed_offers)
     read = ReadSide()
-    runner = CenterRunner(journal, clock, settings=engine_settings, read_models=[contacts, read])
+    runner = CenterRunner(
+        journal,
+        clock,
+        settings=engine_settings,
+        read_models=[contacts, read],
+        snapshot_every=settings.snapshot_every,
+    )
     history = AlertHistory(journal.engine, settings.tenant)
     center_name = config.center.name if config else ""
     notifier = overrides.notifier or _notifier_from_env(env, history, center_name)

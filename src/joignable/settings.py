@@ -17,6 +17,7 @@ from joignable.service.clock import Clock
 from joignable.service.config import CenterConfig
 from joignable.service.contacts import DEFAULT_KEEP_ENDED
 from joignable.service.housekeeping import KEY_WINDOW_S
+from joignable.service.runner import SNAPSHOT_EVERY
 from joignable.web.limits import DEFAULT_MAX_BODY, DEFAULT_MAX_CONFIG_BODY
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ class Settings:
     settings once the center runs; None (the default): no simulated traffic.
     `keep_ended_contacts`: how many ended contacts `GET /api/contacts/{id}`
     still shows from memory (the most recent; all stay in the event log).
+    `snapshot_every`: durable events between two snapshots of the writer's
+    state (a restart replays only the log after the latest; 0: none).
     """
 
     database_url: str
@@ -54,4 +57,5 @@ class Settings:
     max_config_body: int = DEFAULT_MAX_CONFIG_BODY
     idempotency_window_s: float = KEY_WINDOW_S
     keep_ended_contacts: int = DEFAULT_KEEP_ENDED
+    snapshot_every: int = SNAPSHOT_EVERY
     demo: DemoSettings | None = None

@@ -56,6 +56,15 @@ def serve(
             help="Largest body of PUT /api/config in bytes.",
         ),
     ] = 16 * 1024 * 1024,
+    snapshot_every: Annotated[
+        int,
+        typer.Option(
+            envvar="JOIGNABLE_SNAPSHOT_EVERY",
+            min=0,
+            help="Durable events between two snapshots of the state (a restart "
+            "replays only the log after the latest); 0: none.",
+        ),
+    ] = 10_000,
     allow_removal: Annotated[
         bool,
         typer.Option(
@@ -109,6 +118,7 @@ def serve(
         secure_cookies=not insecure_cookies,
         max_body=max_body,
         max_config_body=max_config_body,
+        snapshot_every=snapshot_every,
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
 

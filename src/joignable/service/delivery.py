@@ -88,6 +88,12 @@ class Deliveries:
 
     # ------------------------------------------------------------ the feed
 
+    def replay_after(self) -> int:
+        """The seq after which the log must be replayed to this model: its
+        outbox's cursor (a restart from a snapshot reads the log from there;
+        see `service/snapshots.py`)."""
+        return self._cursor
+
     def apply(self, event: ev.Event) -> None:
         """Read model: note an alert or throttle event the outbox has not had."""
         if event.seq > self._cursor and isinstance(

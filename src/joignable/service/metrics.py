@@ -46,6 +46,15 @@ class RunnerCollector(Collector):
             "duration of the last append",
             value=r.last_append_ms / 1000,
         )
+        yield GaugeMetricFamily(
+            "joignable_replayed_events", "events replayed at start", value=r.replayed
+        )
+        yield GaugeMetricFamily(
+            "joignable_restored_snapshot_seq",
+            "seq of the snapshot the start restored (0: full replay)",
+            value=r.restored_seq,
+        )
+        yield CounterMetricFamily("joignable_snapshots", "snapshots saved", value=r.snapshots)
         waiting = GaugeMetricFamily("joignable_waiting_contacts", "waiting", labels=["queue"])
         longest = GaugeMetricFamily("joignable_longest_wait_seconds", "oldest", labels=["queue"])
         for queue, n in sorted(e.waiting.items()):

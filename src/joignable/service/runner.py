@@ -30,9 +30,11 @@ from joignable.core import commands as cmd
 from joignable.core import events as ev
 from joignable.core.routing.engine import Engine, EngineSettings
 from joignable.core.routing.lifecycle import InvalidTransition
+from joignable.core.snapshot import SnapshotError
 from joignable.journal import from_stored, to_stored
 from joignable.service.clock import Clock, SystemClock
 from joignable.service.ports import Journal
+from joignable.service.snapshots import Restored, TailModel, capture, restore, starting_key
 from joignable.store import StoreError
 from joignable.store.eventlog import RowWriter
 
@@ -42,6 +44,8 @@ Subscriber = Callable[[Sequence[ev.Event]], Awaitable[None] | None]
 MAX_BATCH = 2_000
 PROBE_FIRST_S = 0.25  # first wait of the store probe; doubles up to PROBE_MAX_S
 PROBE_MAX_S = 5.0
+SNAPSHOT_EVERY = 10_000  # durable events between two snapshots (0: none)
+SNAPSHOTS_KEPT = 2
 
 
 class RunnerUnavailable(Exception):
@@ -68,6 +72,9 @@ class RunnerStatistics:
     replayed: int  # events replayed at start
     store_failures: int
     degraded: bool = False  # the store failed and the log could not be re-read yet
+    restored_seq: int = 0  # the seq of the snapshot the start restored (0: full replay)
+    snapshots: int = 0  # snapshots saved since start
+    last_snapshot_seq: int = 0  # the newest snapshot's seq (saved, or restored)
 
 
 @dataclass(slots=True)
@@ -81,7 +88,11 @@ class CenterRunner:
     """Owns one center's engine; see the module comment.
 
     `log` must be open; `read_models` are fed every event at replay and after
-    each durable batch, before subscribers are called.
+    each durable batch, before subscribers are called. Every `snapshot_every`
+    durable events (0: never) the engine and the read models are saved as a
+    snapshot (the last `snapshots_kept` are kept); `start()` restores the
+    latest one that fits and replays only the log after it
+    (docs/decisions/0031-restart-from-snapshot.md).
     """
 
     def __init__(
@@ -92,6 +103,8 @@ class CenterRunner:
         settings: EngineSettings | None = None,
         read_models: Sequence[ReadModel] = (),
         max_batch: int = MAX_BATCH,
+        snapshot_every: int = SNAPSHOT_EVERY,
+        snapshots_kept: int = SNAPSHOTS_KEPT,
     ) -> None:
         self.log = log
         self.clock: Clock = clock or SystemClock()
@@ -110,6 +123,13 @@ class CenterRunner:
         self._last_append_ms = 0.0
         self._degraded = False
         self._probe: asyncio.Task[None] | None = None
+        if snapshot_every < 0 or snapshots_kept < 1:
+            raise ValueError("snapshot_every must be >= 0 and snapshots_kept >= 1")
+        self.snapshot_every = snapshot_every
+        self.snapshots_kept = snapshots_kept
+        self._key: str | None = None  # the starting state's digest (None: no snapshots)
+        self._restored_seq = self._snapshots = self._snapshot_seq = 0
+        self._saving: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -126,17 +146,73 @@ class CenterRunner:
         Raises `StoreError` if the log cannot be read."""
         if self._task is not None:
             raise RuntimeError("the runner is already started")
-        self._replayed = await asyncio.to_thread(self._replay)
+        self._replayed = await asyncio.to_thread(self._start_replay)
         self._queue = asyncio.Queue()
         self._task = asyncio.create_task(self._writer(), name="joignable-writer")
         self._schedule_timer()
         self.started.set()
-        log.info("runner started at seq %d (%d events replayed)", self.engine.seq, self._replayed)
+        log.info(
+            "runner started at seq %d (%d events replayed%s)",
+            self.engine.seq,
+            self._replayed,
+            f" after the snapshot at seq {self._restored_seq}" if self._restored_seq else "",
+        )
 
-    def _replay(self) -> int:
+    def _snapshot_models(self) -> list[ReadModel]:
+        """The read models a snapshot holds (not those fed from their own cursor)."""
+        return [m for m in self._read_models if not isinstance(m, TailModel)]
+
+    def _start_replay(self) -> int:
+        """The start's replay: from the latest snapshot that fits, else in full."""
         engine = Engine(self.settings)
+        models = self._snapshot_models()
+        try:
+            self._key = starting_key(engine, models)
+        except SnapshotError as exc:
+            log.warning("snapshots are off: %s", exc)
+            self._key = None
+        restored = self._restore(engine, models)
+        if restored is None:
+            return self._replay()
+        self._restored_seq = self._snapshot_seq = restored.seq
+        return self._replay(engine, restored.seq)
+
+    def _restore(self, engine: Engine, models: Sequence[ReadModel]) -> Restored | None:
+        """Restore the latest snapshot into `engine` and `models`, or None (one
+        log line says why it does not fit; nothing was changed then)."""
+        latest = getattr(self.log, "latest_snapshot", None)
+        if self._key is None or latest is None:
+            return None
+        try:
+            snap = latest()
+        except StoreError as exc:
+            log.warning("the latest snapshot cannot be read (%s); replaying the whole log", exc)
+            return None
+        if snap is None:
+            return None
+        try:
+            if snap.seq > self.log.last_seq():
+                raise SnapshotError(f"it is past the log's end ({self.log.last_seq()})")
+            restore(snap.data, engine, models, self._key)
+        except SnapshotError as exc:
+            log.warning("snapshot at seq %d ignored: %s; replaying the whole log", snap.seq, exc)
+            return None
+        return Restored(seq=snap.seq, at=snap.at)
+
+    def _replay(self, engine: Engine | None = None, after: int = 0) -> int:
+        """Apply the log after `after` to `engine` (a new one by default) and to
+        the read models; a read model fed from its own cursor (`replay_after`)
+        is also given the events from its cursor up to `after`."""
+        if engine is None:
+            engine, after = Engine(self.settings), 0
+        tails = [m for m in self._read_models if isinstance(m, TailModel)]
+        start = min([after, *(t.replay_after() for t in tails)]) if after else 0
         n = 0
-        for event in from_stored(self.log.read()):
+        for event in from_stored(self.log.read(start)):
+            if event.seq <= after:
+                for tail in tails:
+                    tail.apply(event)
+                continue
             engine.apply(event)
             for model in self._read_models:
                 model.apply(event)
@@ -157,6 +233,9 @@ class CenterRunner:
         await self._queue.put(None)
         await self._task
         self._task = None
+        if self._saving is not None:
+            await asyncio.gather(self._saving, return_exceptions=True)
+            self._saving = None
         if self._timer is not None:  # re-armed by the last batch
             self._timer.cancel()
             self._timer = None
@@ -220,6 +299,9 @@ class CenterRunner:
             replayed=self._replayed,
             store_failures=self._failures,
             degraded=self._degraded,
+            restored_seq=self._restored_seq,
+            snapshots=self._snapshots,
+            last_snapshot_seq=self._snapshot_seq,
         )
 
     # ------------------------------------------------------------ the writer
@@ -341,6 +423,46 @@ class CenterRunner:
                 fut.set_result(outcome)
         if batch:
             self._publish(batch)
+            self._maybe_snapshot()
+
+    # ------------------------------------------------------------ snapshots
+
+    def _maybe_snapshot(self) -> None:
+        """After a durable batch: every `snapshot_every` events, capture the
+        engine and the read models (here, between batches, where they stand at
+        the same durable seq) and write it in a thread, one write at a time."""
+        if (
+            not self.snapshot_every
+            or self._key is None
+            or self.engine.seq - self._snapshot_seq < self.snapshot_every
+            or (self._saving is not None and not self._saving.done())
+        ):
+            return
+        if getattr(self.log, "save_snapshot", None) is None:
+            return
+        try:
+            data = capture(self.engine, self._snapshot_models(), self._key)
+        except SnapshotError as exc:
+            log.warning("snapshots are off: %s", exc)
+            self._key = None
+            return
+        seq, at = self.engine.seq, self.engine.now
+        self._snapshot_seq = seq  # a failed write is tried again `snapshot_every` later
+        self._saving = asyncio.create_task(self._save_snapshot(seq, at, data))
+
+    async def _save_snapshot(self, seq: int, at: float, data: dict[str, Any]) -> None:
+        try:
+            await asyncio.to_thread(self._write_snapshot, seq, at, data)
+        except Exception as exc:
+            log.warning("saving the snapshot at seq %d failed: %s", seq, exc)
+            return
+        self._snapshots += 1
+
+    def _write_snapshot(self, seq: int, at: float, data: dict[str, Any]) -> None:
+        self.log.save_snapshot(seq, at, data)  # type: ignore[attr-defined]
+        prune = getattr(self.log, "prune_snapshots", None)
+        if prune is not None:
+            prune(self.snapshots_kept)
 
     async def _recover(self) -> None:
         """Throw the in-memory state away and rebuild it from what is durable.

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from joignable.core import events as ev
+from joignable.core.codec import to_plain
 from joignable.core.model import Channel, EndReason, ThrottleFacts
 from joignable.core.routing.runtime import QueueState
 from joignable.core.routing.throttle import (
@@ -68,6 +69,11 @@ class ThrottleBank:
         # last logged decision seen (a replay after a store failure repeats them)
         self.pending: dict[ThrottleFacts, ThrottleEvent] = {}
         self._logged_seq = 0
+
+    def snapshot_key(self) -> Any:
+        """What this bank starts from, for a snapshot to fit (its controllers
+        are made at the clock's time: the state itself differs every start)."""
+        return [[to_plain(c.settings) for c in self.controllers.values()], self.grace_s]
 
     def configure(
         self, throttles: Iterable[ThrottleSettings], now: float, *, by: str = ""

@@ -375,6 +375,25 @@ class EventLog:
             return None
         return Snapshot(seq=row.seq, at=row.at, data=json.loads(row.data))
 
+    def prune_snapshots(self, keep: int) -> int:
+        """Delete all but the *keep* newest snapshots; how many were deleted."""
+        self._check_open()
+        if keep < 1:
+            raise ValueError("keep must be >= 1")
+        t = snapshots_table.c
+        newest = (
+            select(t.seq).where(t.tenant == self._tenant).order_by(t.seq.desc()).limit(keep)
+        )
+        with _store_errors("pruning snapshots"), self._connection(write=True) as conn:
+            with conn.begin():
+                seqs = conn.execute(newest).scalars().all()
+                if len(seqs) < keep:
+                    return 0
+                result = conn.execute(
+                    snapshots_table.delete().where(t.tenant == self._tenant, t.seq < seqs[-1])
+                )
+            return int(result.rowcount or 0)
+
     # -- introspection -----------------------------------------------------------
 
     def statistics(self) -> EventLogStatistics:
