@@ -283,4 +283,3 @@ def decode_graph(data: dict[str, Any], into: Sequence[Any]) -> None:
         raise
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, ImportError) as exc:
         raise SnapshotError(f"the snapshot does not decode: {exc!r}") from exc
-

@@ -84,15 +84,15 @@ def capture(engine: Engine, models: Sequence[object], key: str) -> dict[str, Any
     return {"version": VERSION, "key": key, "code": code_digest(modules_of(graph)), "graph": graph}
 
 
-def restore(
-    data: dict[str, Any], engine: Engine, models: Sequence[object], key: str
-) -> None:
+def restore(data: dict[str, Any], engine: Engine, models: Sequence[object], key: str) -> None:
     """Put the snapshot's state into `engine` and `models` (fresh, unfed).
     Raises `SnapshotError` saying why the snapshot may not stand in for the
     log's head; then they may be half restored: build them anew."""
     if not isinstance(data, dict) or data.get("version") != VERSION:
         version = data.get("version") if isinstance(data, dict) else None
-        raise SnapshotError(f"unknown snapshot version {version!r} (this joignable reads {VERSION})")
+        raise SnapshotError(
+            f"unknown snapshot version {version!r} (this joignable reads {VERSION})"
+        )
     graph = data.get("graph")
     if not isinstance(graph, dict) or graph.get("format") != FORMAT:
         raise SnapshotError("the snapshot's state is not in a known format")

@@ -381,9 +381,7 @@ class EventLog:
         if keep < 1:
             raise ValueError("keep must be >= 1")
         t = snapshots_table.c
-        newest = (
-            select(t.seq).where(t.tenant == self._tenant).order_by(t.seq.desc()).limit(keep)
-        )
+        newest = select(t.seq).where(t.tenant == self._tenant).order_by(t.seq.desc()).limit(keep)
         with _store_errors("pruning snapshots"), self._connection(write=True) as conn:
             with conn.begin():
                 seqs = conn.execute(newest).scalars().all()
